@@ -1,0 +1,177 @@
+/*
+ * sse.h - the ssespec reference parser for text/event-stream (C11).
+ *
+ * A streaming parser for the event-stream format of the WHATWG HTML Standard
+ * ("Server-sent events": parsing and interpreting an event stream). Feed it
+ * the bytes of one stream in chunks of any size, split anywhere; it decodes
+ * UTF-8 (one leading BOM removed, U+FFFD per maximal invalid subpart), splits
+ * lines at CRLF, LF or CR, interprets fields and dispatches events through
+ * callbacks. The records it produces do not depend on how the input was
+ * split.
+ *
+ * The state is the caller's: a struct sse_parser, set up with one call to
+ * sse_parser_init(). The parser allocates only to hold a line that spans
+ * chunks and the pending event's buffers, through an allocator the caller
+ * may replace, and never holds more than its limit of stream bytes. Nothing
+ * is global: parsers on different threads are independent.
+ *
+ * Text handed to callbacks is valid UTF-8, given as pointer and length (it
+ * may contain NUL). It points into the caller's chunk or into the parser's
+ * buffers and is valid only during the callback.
+ */
+#ifndef SSE_H
+#define SSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SSE_VERSION "1.0.0"
+
+/* The default limit on buffered bytes (see sse_parser_set_limit). */
+#define SSE_DEFAULT_LIMIT ((size_t)8 << 20)
+
+/* Return codes. Every failure is negative; sse_strerror() names it and
+ * sse_parser_error() gives the message of the parser's last failure. */
+enum sse_status {
+  SSE_OK = 0,
+  /* The partial line and the pending event (data, event type, id buffers and
+   * last event ID) would exceed the parser's limit. The stream is abandoned:
+   * nothing more is dispatched from it. */
+  SSE_ELIMIT = -1,
+  /* The allocator returned NULL. The stream is abandoned. */
+  SSE_ENOMEM = -2,
+  /* A callback returned nonzero. Parsing stopped right after that callback;
+   * the rest of the chunk was not read. */
+  SSE_ECALLBACK = -3,
+  /* A NULL pointer was passed with a nonzero length. Nothing was read. */
+  SSE_EINVAL = -4
+};
+
+/* A dispatched event. */
+typedef struct sse_event {
+  const char *type; /* the event type buffer, or "message" when it was empty */
+  size_t type_len;
+  const char *data; /* the data buffer without its one trailing LF */
+  size_t data_len;
+  const char *last_event_id; /* the last event ID string after this dispatch */
+  size_t last_event_id_len;
+} sse_event;
+
+/* Callbacks; any may be NULL. Each returns 0 to go on, or nonzero to stop
+ * the parser (the feed or finish call then returns SSE_ECALLBACK). */
+typedef struct sse_callbacks {
+  /* An event was dispatched (an empty line with a non-empty data buffer). */
+  int (*on_event)(void *user, const sse_event *event);
+  /* A retry field of ASCII digits only set the reconnection time. Values
+   * over UINT64_MAX are ignored (the standard leaves them open). */
+  int (*on_retry)(void *user, uint64_t ms);
+  /* A comment line: text is everything after the colon (a leading space is
+   * kept). */
+  int (*on_comment)(void *user, const char *text, size_t len);
+} sse_callbacks;
+
+/* An allocator: like realloc(ptr, size); size 0 means free ptr and return
+ * NULL. ctx is the pointer given to sse_parser_set_allocator. */
+typedef void *(*sse_realloc_fn)(void *ctx, void *ptr, size_t size);
+
+/* A growable byte buffer. Private. */
+typedef struct sse_buf {
+  char *ptr;
+  size_t len;
+  size_t cap;
+} sse_buf;
+
+/* The parser state. Owned by the caller; every field is private: use the
+ * functions below. */
+typedef struct sse_parser {
+  sse_callbacks cb;
+  void *user;
+  sse_realloc_fn realloc_fn;
+  void *realloc_ctx;
+  size_t limit;
+  size_t buffered; /* bytes held in line, data, type, id and last_id */
+  size_t peak;     /* the most bytes ever held at once */
+  sse_buf line;    /* raw bytes of a line that spans chunks */
+  sse_buf data;    /* the data buffer, decoded */
+  sse_buf type;    /* the event type buffer, decoded */
+  sse_buf id;      /* the last event ID buffer, decoded */
+  sse_buf last_id; /* the last event ID string, decoded */
+  const char *data_ref; /* private: data still in the caller's chunk */
+  size_t data_ref_len;
+  unsigned char bom[3]; /* bytes held while checking for a BOM */
+  unsigned char bom_len;
+  unsigned char at_start; /* no byte of this stream seen yet */
+  unsigned char after_cr; /* the last byte seen was a CR ending a line */
+  unsigned char discard;  /* the current line is being ignored */
+  int status;             /* SSE_OK, or the failure that abandoned the stream */
+  char message[128];      /* the last failure, in words */
+} sse_parser;
+
+/* Set up p for a new stream with the callbacks cb (copied; NULL for none)
+ * and user passed to each of them, the default limit and the libc
+ * allocator. Allocates nothing. Call sse_parser_free() when done. */
+void sse_parser_init(sse_parser *p, const sse_callbacks *cb, void *user);
+
+/* Set the limit on buffered bytes: the partial line plus the pending event
+ * (data, event type and id buffers) plus the last event ID string. 0 means
+ * SSE_DEFAULT_LIMIT. Takes effect for bytes buffered from now on. */
+void sse_parser_set_limit(sse_parser *p, size_t limit);
+
+/* Replace the allocator (NULL for the libc one). Call before the first
+ * feed, or after sse_parser_free(). */
+void sse_parser_set_allocator(sse_parser *p, sse_realloc_fn fn, void *ctx);
+
+/* Feed the next len bytes of the stream. Callbacks run from inside this
+ * call, for every line the bytes complete.
+ * Returns:
+ *   SSE_OK        all bytes were read; feed the next chunk, or finish.
+ *   SSE_ECALLBACK a callback asked to stop; the stream is abandoned.
+ *   SSE_ELIMIT    the limit would be exceeded; the stream is abandoned.
+ *   SSE_ENOMEM    an allocation failed; the stream is abandoned.
+ *   SSE_EINVAL    buf is NULL and len is not 0; nothing was read.
+ * Once a stream is abandoned every later feed returns the same code and
+ * reads nothing, until sse_parser_finish() or sse_parser_reset(). */
+int sse_parser_feed(sse_parser *p, const void *buf, size_t len);
+
+/* End the stream: a partial line and a pending event are discarded (text
+ * after the last line ending is not a line; an event without its empty line
+ * is not dispatched). The last event ID string keeps its value; read it
+ * with sse_parser_last_event_id(). The parser is then ready for a new
+ * stream (a reconnection's body: BOM, line and buffers start afresh; the
+ * last event ID string stays).
+ * Returns SSE_OK, or the code that abandoned the stream (SSE_ELIMIT,
+ * SSE_ENOMEM, SSE_ECALLBACK); the parser is ready for a new stream either
+ * way. */
+int sse_parser_finish(sse_parser *p);
+
+/* The last event ID string: the id buffer as of the last dispatch (an
+ * empty line). Stores its length in *len (if len is not NULL). Valid until
+ * the next call on p. */
+const char *sse_parser_last_event_id(const sse_parser *p, size_t *len);
+
+/* The most bytes the parser has held at once (see sse_parser_set_limit). */
+size_t sse_parser_peak_buffered(const sse_parser *p);
+
+/* Forget everything, the last event ID string included, as if just
+ * initialised (callbacks, limit and allocator are kept, and so is allocated
+ * memory, for reuse). */
+void sse_parser_reset(sse_parser *p);
+
+/* Release the parser's memory. p may be initialised again afterwards. */
+void sse_parser_free(sse_parser *p);
+
+/* The message of p's last failure, or "" if none. */
+const char *sse_parser_error(const sse_parser *p);
+
+/* A short fixed description of a return code. */
+const char *sse_strerror(int code);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SSE_H */
