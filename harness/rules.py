@@ -42,6 +42,7 @@ RULES: dict[str, Rule] = {
         Rule("F7", "data appends the value and one LF to the data buffer"),
         Rule("F8", "id sets the last event ID buffer unless the value contains NUL"),
         Rule("F9", "retry of ASCII digits only sets the reconnection time"),
+        Rule("F9-empty", "retry with an empty value: ignored, or a reset to the default", open=True),
         Rule("F9-range", "retry values beyond the implementation's integer range", open=True),
         # E: dispatch
         Rule("E1", "dispatch sets the last event ID string from the buffer, even with no data"),
