@@ -93,22 +93,24 @@ typedef struct sse_parser {
   sse_realloc_fn realloc_fn;
   void *realloc_ctx;
   size_t limit;
-  size_t buffered; /* bytes held in line, data, type, id and last_id */
-  size_t peak;     /* the most bytes ever held at once */
-  sse_buf line;    /* raw bytes of a line that spans chunks */
-  sse_buf data;    /* the data buffer, decoded */
-  sse_buf type;    /* the event type buffer, decoded */
-  sse_buf id;      /* the last event ID buffer, decoded */
-  sse_buf last_id; /* the last event ID string, decoded */
-  const char *data_ref; /* private: data still in the caller's chunk */
+  size_t buffered; /* bytes held in data (or data_ref), type, id and last_id;
+                      the line being read is counted on top of it */
+  size_t peak;      /* the most bytes ever held at once */
+  sse_buf line;     /* raw bytes of a line that spans chunks */
+  sse_buf data;     /* the data buffer, decoded */
+  sse_buf type;     /* the event type buffer, decoded */
+  sse_buf id;       /* the last event ID buffer, decoded */
+  sse_buf last_id;  /* the last event ID string, decoded */
+  sse_buf scratch;  /* a comment's text, when it needed U+FFFD replacement */
+  const char *data_ref; /* the data buffer's one value (without its LF), still
+                           in the caller's chunk; NULL when not in use */
   size_t data_ref_len;
-  unsigned char bom[3]; /* bytes held while checking for a BOM */
-  unsigned char bom_len;
-  unsigned char at_start; /* no byte of this stream seen yet */
-  unsigned char after_cr; /* the last byte seen was a CR ending a line */
-  unsigned char discard;  /* the current line is being ignored */
+  unsigned char bom_len;   /* BOM bytes matched so far at the stream start */
+  unsigned char at_start;  /* still checking for a BOM */
+  unsigned char after_cr;  /* the last byte seen was a CR ending a line */
+  unsigned char line_mode; /* the line being read: open, kept or ignored */
   int status;             /* SSE_OK, or the failure that abandoned the stream */
-  char message[128];      /* the last failure, in words */
+  char message[192];      /* the last failure, in words */
 } sse_parser;
 
 /* Set up p for a new stream with the callbacks cb (copied; NULL for none)
