@@ -1,0 +1,50 @@
+/*
+ * http.h - parsing one HTTP/1.x request head (request line and header
+ * fields) from a buffer, for the scenario server.
+ *
+ * The parser never allocates: the results point into the caller's buffer,
+ * which must stay unchanged while they are used.
+ */
+#ifndef SSESPEC_SERVER_HTTP_H
+#define SSESPEC_SERVER_HTTP_H
+
+#include <stddef.h>
+
+#define HTTP_MAX_HEAD ((size_t)16 << 10) /* request line and headers */
+#define HTTP_MAX_HEADERS 100
+
+struct http_span {
+  const char *p;
+  size_t n;
+};
+
+struct http_header {
+  struct http_span name, value; /* value without surrounding blanks */
+};
+
+struct http_request {
+  struct http_span method, target, version;
+  struct http_header headers[HTTP_MAX_HEADERS];
+  size_t nheaders;
+  size_t head_len;          /* bytes of the head, final blank line included */
+  long long content_length; /* -1 when absent */
+  int chunked_body;         /* Transfer-Encoding was given */
+};
+
+enum http_parse_status {
+  HTTP_OK = 1,          /* a whole head; req is filled in */
+  HTTP_INCOMPLETE = 0,  /* no blank line yet: read more (or 431 past HTTP_MAX_HEAD) */
+  HTTP_BAD = -1,        /* malformed: answer 400 and close */
+  HTTP_TOO_LARGE = -2,  /* too many header fields: answer 431 and close */
+  HTTP_BAD_VERSION = -3 /* well-formed but not HTTP/1.0 or 1.1: answer 505 */
+};
+
+/* Parse the request head at the start of buf (len bytes). Lines end with
+ * CRLF or a bare LF. Returns one of enum http_parse_status; on HTTP_BAD,
+ * *why (if not NULL) is a short static description. */
+int http_parse_request(const char *buf, size_t len, struct http_request *req, const char **why);
+
+/* Case-insensitive comparison of a span with a NUL-terminated string. */
+int http_span_eq(struct http_span s, const char *lit);
+
+#endif /* SSESPEC_SERVER_HTTP_H */

@@ -1,0 +1,1495 @@
+/*
+ * server.c - the scenario server's event loop (see server.h and
+ * docs/server.md).
+ *
+ * One thread, one level-triggered epoll set. Every connection is a small
+ * state machine:
+ *
+ *   HANDSHAKE (TLS only) -> HEAD -> PLAY (a scenario step) or REPLY (a
+ *   fixed response) -> HEAD again (keep-alive) or LINGER (our graceful
+ *   close: drain until the peer's EOF) -> freed.
+ *
+ * Each connection has at most one timer (the header timeout, an action's
+ * pause, or the linger limit) kept in a binary heap ordered by deadline.
+ * Output is one "write unit" at a time: a send piece, a chunk, the response
+ * head; the next unit is only built once the last one is fully written, so
+ * each piece is its own write(2)/SSL_write and memory per connection is
+ * bounded by the largest piece of its scenario.
+ */
+#define _GNU_SOURCE
+#include "server.h"
+
+#include "common/json.h"
+#include "http.h"
+#include "scenario.h"
+#include "tls.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PIECE_PAUSE_MS 30.0
+#define MAX_RUNS 100000
+#define MAX_TOKEN 64
+#define MAX_REQUEST_BODY ((long long)1 << 20)
+#define MAX_STATIC_FILE ((off_t)16 << 20)
+#define READ_BUDGET ((size_t)256 << 10) /* bytes read per event before others get a turn */
+#define IN_CAP (HTTP_MAX_HEAD + 1024)
+
+enum kind { K_LISTEN, K_SIGNAL, K_CONN };
+
+struct handle {
+  enum kind kind;
+};
+
+struct listener {
+  struct handle h;
+  int fd;
+  int tls;
+  int port;
+};
+
+struct run {
+  struct run *hnext;       /* hash chain */
+  struct run *prev, *next; /* LRU list, most recent first */
+  const struct scenario *sc;
+  char token[MAX_TOKEN + 1];
+  char *base; /* "/s/NAME/TOKEN" */
+  size_t blen;
+  size_t next_step;
+  double *end_t;       /* per step: when its response ended, or -1 */
+  size_t refs;         /* connections playing a step of this run */
+  struct conn *latest; /* the connection playing the latest step, if any */
+  uint64_t hash;
+};
+
+enum cstate { CS_HANDSHAKE, CS_HEAD, CS_PLAY, CS_REPLY, CS_LINGER };
+enum timer_kind { T_NONE, T_HEADER, T_ACTION, T_LINGER };
+
+struct server;
+
+struct conn {
+  struct handle h;
+  struct server *srv;
+  struct conn *prev, *next; /* all live connections; the dead list */
+  int dead;                 /* closed; freed after the current batch */
+  int fd;
+  uint64_t id;
+  int tls;
+  SSL *ssl;
+  enum cstate state;
+  unsigned ev_mask;
+  int tls_want_write; /* an SSL call waits for writability */
+  /* the timer */
+  enum timer_kind timer;
+  double deadline;
+  size_t heap_idx;
+  /* input */
+  char *in;
+  size_t in_len, in_cap;
+  int in_overflow;
+  long long body_left; /* request body bytes still to discard */
+  /* output: the current write unit */
+  char *out;
+  size_t out_len, out_off, out_cap;
+  /* REPLY */
+  int reply_close;
+  /* PLAY */
+  struct run *run;
+  size_t step;
+  const struct sc_connection *sc_conn;
+  size_t ai, piece;
+  int pause_done; /* the pause before the next piece is over */
+  int waiting;    /* a wait action's timer runs */
+  int holding;    /* hold: nothing more to play */
+  int complete;   /* the response is complete (keep-alive possible) */
+  int complete_on_flush;
+  int last_chunk; /* close has written the last chunk */
+  uint64_t content_length, body_sent;
+};
+
+struct server {
+  const struct server_config *cfg;
+  int epfd;
+  struct listener ls[2];
+  int nls;
+  struct handle sig;
+  int sigfd;
+  int stop;
+  SSL_CTX *ctx;
+  int spare_fd;
+  int static_fd;
+  double t0;
+  uint64_t next_id;
+  size_t nconns, max_conns;
+  struct conn *conns; /* live connections */
+  struct conn *dead;  /* closed during this batch of events */
+  int peeking;        /* inside peek_previous */
+  struct conn **heap;
+  size_t heap_n, heap_cap;
+  struct run **buckets;
+  size_t nbuckets, nruns;
+  struct run *lru_head, *lru_tail;
+  const struct scenario **by_len; /* longest name first */
+  jw log;
+  char origin[2][64]; /* [tls] */
+  size_t origin_len[2];
+};
+
+/* ------------------------------------------------------------ time, log */
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+static double rel_ms(const struct server *s, double t) {
+  return t - s->t0;
+}
+
+/* Write ,"key":number into the object being written (it already has a
+ * member: every log line starts with "ev"). jw has no floating point. */
+static void j_double(jw *w, const char *key, double v) {
+  char num[96];
+  int n = snprintf(num, sizeof num, ",\"%s\":%.3f", key, v);
+  if (n > 0 && (size_t)n < sizeof num) jw_raw(w, num, (size_t)n);
+}
+
+static jw *log_begin(struct server *s, const char *ev) {
+  jw *w = &s->log;
+  jw_clear(w);
+  jw_object_begin(w);
+  jw_key(w, "ev");
+  jw_cstr(w, ev);
+  return w;
+}
+
+static void log_end(struct server *s) {
+  jw *w = &s->log;
+  j_double(w, "t", rel_ms(s, now_ms()));
+  jw_object_end(w);
+  jw_raw(w, "\n", 1);
+  if (w->err == JW_OK) {
+    fwrite(w->buf, 1, w->len, s->cfg->log);
+    fflush(s->cfg->log);
+  }
+}
+
+static void log_conn_fields(jw *w, const struct conn *c) {
+  jw_key(w, "conn");
+  jw_uint(w, c->id);
+}
+
+static void log_run_fields(jw *w, const struct conn *c, const struct run *r, size_t step) {
+  jw_key(w, "run");
+  jw_cstr(w, r->token);
+  jw_key(w, "scenario");
+  jw_cstr(w, r->sc->name);
+  jw_key(w, "step");
+  jw_uint(w, step);
+  log_conn_fields(w, c);
+}
+
+/* ------------------------------------------------------------ timers */
+
+static int heap_less(struct conn *a, struct conn *b) {
+  return a->deadline < b->deadline;
+}
+
+static void heap_swap(struct server *s, size_t i, size_t j) {
+  struct conn *t = s->heap[i];
+  s->heap[i] = s->heap[j];
+  s->heap[j] = t;
+  s->heap[i]->heap_idx = i;
+  s->heap[j]->heap_idx = j;
+}
+
+static void heap_up(struct server *s, size_t i) {
+  while (i > 0) {
+    size_t parent = (i - 1) / 2;
+    if (!heap_less(s->heap[i], s->heap[parent])) break;
+    heap_swap(s, i, parent);
+    i = parent;
+  }
+}
+
+static void heap_down(struct server *s, size_t i) {
+  while (1) {
+    size_t l = 2 * i + 1, r = l + 1, m = i;
+    if (l < s->heap_n && heap_less(s->heap[l], s->heap[m])) m = l;
+    if (r < s->heap_n && heap_less(s->heap[r], s->heap[m])) m = r;
+    if (m == i) break;
+    heap_swap(s, i, m);
+    i = m;
+  }
+}
+
+static void timer_clear(struct conn *c) {
+  struct server *s = c->srv;
+  size_t i = c->heap_idx;
+  c->timer = T_NONE;
+  if (i == SIZE_MAX) return;
+  c->heap_idx = SIZE_MAX;
+  s->heap_n--;
+  if (i == s->heap_n) return;
+  s->heap[i] = s->heap[s->heap_n];
+  s->heap[i]->heap_idx = i;
+  heap_up(s, i);
+  heap_down(s, s->heap[i]->heap_idx);
+}
+
+/* Returns 0, or -1 when out of memory. */
+static int timer_set(struct conn *c, enum timer_kind kind, double deadline) {
+  struct server *s = c->srv;
+  timer_clear(c);
+  if (s->heap_n == s->heap_cap) {
+    size_t cap = s->heap_cap ? s->heap_cap * 2 : 256;
+    struct conn **h = realloc(s->heap, cap * sizeof *h);
+    if (!h) return -1;
+    s->heap = h;
+    s->heap_cap = cap;
+  }
+  c->timer = kind;
+  c->deadline = deadline;
+  c->heap_idx = s->heap_n;
+  s->heap[s->heap_n++] = c;
+  heap_up(s, c->heap_idx);
+  return 0;
+}
+
+/* ------------------------------------------------------------ runs */
+
+static uint64_t run_hash(const struct scenario *sc, const char *token, size_t n) {
+  uint64_t h = 1469598103934665603ULL ^ (uint64_t)(uintptr_t)sc;
+  for (size_t i = 0; i < n; i++) {
+    h ^= (unsigned char)token[i];
+    h *= 1099511628211ULL;
+  }
+  return h ^ (h >> 29);
+}
+
+static void lru_unlink(struct server *s, struct run *r) {
+  if (r->prev)
+    r->prev->next = r->next;
+  else
+    s->lru_head = r->next;
+  if (r->next)
+    r->next->prev = r->prev;
+  else
+    s->lru_tail = r->prev;
+  r->prev = r->next = NULL;
+}
+
+static void lru_front(struct server *s, struct run *r) {
+  r->next = s->lru_head;
+  r->prev = NULL;
+  if (s->lru_head) s->lru_head->prev = r;
+  s->lru_head = r;
+  if (!s->lru_tail) s->lru_tail = r;
+}
+
+static void run_free(struct run *r) {
+  free(r->base);
+  free(r->end_t);
+  free(r);
+}
+
+static void run_remove(struct server *s, struct run *r) {
+  struct run **pp = &s->buckets[r->hash & (s->nbuckets - 1)];
+  while (*pp != r) pp = &(*pp)->hnext;
+  *pp = r->hnext;
+  lru_unlink(s, r);
+  s->nruns--;
+  run_free(r);
+}
+
+static int runs_grow(struct server *s) {
+  size_t n = s->nbuckets ? s->nbuckets * 2 : 1024;
+  struct run **b = calloc(n, sizeof *b);
+  if (!b) return -1;
+  for (size_t i = 0; i < s->nbuckets; i++) {
+    struct run *r = s->buckets[i];
+    while (r) {
+      struct run *next = r->hnext;
+      r->hnext = b[r->hash & (n - 1)];
+      b[r->hash & (n - 1)] = r;
+      r = next;
+    }
+  }
+  free(s->buckets);
+  s->buckets = b;
+  s->nbuckets = n;
+  return 0;
+}
+
+/* The run of scenario sc with this token, made if new. NULL: no memory. */
+static struct run *run_get(struct server *s, const struct scenario *sc, const char *token,
+                           size_t n) {
+  uint64_t h = run_hash(sc, token, n);
+  struct run *r;
+  if (s->nbuckets) {
+    for (r = s->buckets[h & (s->nbuckets - 1)]; r; r = r->hnext) {
+      if (r->hash == h && r->sc == sc && strlen(r->token) == n && memcmp(r->token, token, n) == 0) {
+        lru_unlink(s, r);
+        lru_front(s, r);
+        return r;
+      }
+    }
+  }
+  /* forget the least recently used idle runs beyond the limit */
+  if (s->nruns >= MAX_RUNS) {
+    struct run *v = s->lru_tail;
+    int tries = 64;
+    while (v && tries-- > 0 && s->nruns >= MAX_RUNS) {
+      struct run *prev = v->prev;
+      if (v->refs == 0) run_remove(s, v);
+      v = prev;
+    }
+  }
+  if (s->nruns >= s->nbuckets && runs_grow(s) < 0) return NULL;
+  r = calloc(1, sizeof *r);
+  if (!r) return NULL;
+  r->sc = sc;
+  r->hash = h;
+  memcpy(r->token, token, n);
+  r->token[n] = '\0';
+  r->blen = 3 + strlen(sc->name) + 1 + n;
+  r->base = malloc(r->blen + 1);
+  r->end_t = malloc(sc->nconns * sizeof *r->end_t);
+  if (!r->base || !r->end_t) {
+    run_free(r);
+    return NULL;
+  }
+  snprintf(r->base, r->blen + 1, "/s/%s/%s", sc->name, r->token);
+  for (size_t i = 0; i < sc->nconns; i++) r->end_t[i] = -1;
+  r->hnext = s->buckets[h & (s->nbuckets - 1)];
+  s->buckets[h & (s->nbuckets - 1)] = r;
+  lru_front(s, r);
+  s->nruns++;
+  return r;
+}
+
+/* ------------------------------------------------------------ connections */
+
+static void update_events(struct conn *c) {
+  unsigned want = EPOLLIN;
+  struct epoll_event ev;
+  if (c->out_len > c->out_off || c->tls_want_write) want |= EPOLLOUT;
+  if (want == c->ev_mask) return;
+  memset(&ev, 0, sizeof ev);
+  ev.events = want;
+  ev.data.ptr = c;
+  if (epoll_ctl(c->srv->epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0) c->ev_mask = want;
+}
+
+static void mark_complete(struct conn *c) {
+  if (c->complete) return;
+  c->complete = 1;
+  if (c->run && c->run->end_t[c->step] < 0) c->run->end_t[c->step] = now_ms();
+}
+
+/* Log the end of the connection's step and let go of its run. */
+static void end_step(struct conn *c, const char *how) {
+  struct server *s = c->srv;
+  struct run *r = c->run;
+  double t = now_ms();
+  jw *w;
+  if (!r) return;
+  if (r->end_t[c->step] < 0) r->end_t[c->step] = t;
+  w = log_begin(s, "end");
+  log_run_fields(w, c, r, c->step);
+  jw_key(w, "how");
+  jw_cstr(w, how);
+  jw_key(w, "complete");
+  jw_bool(w, c->complete);
+  j_double(w, "response_end_t", rel_ms(s, r->end_t[c->step]));
+  log_end(s);
+  r->refs--;
+  if (r->latest == c) r->latest = NULL;
+  c->run = NULL;
+  c->sc_conn = NULL;
+}
+
+/* Release the connection's resources now; the struct itself goes to the
+ * dead list and is freed after the current batch of events, which may
+ * still name it. */
+static void conn_free(struct conn *c) {
+  struct server *s = c->srv;
+  timer_clear(c);
+  if (c->prev)
+    c->prev->next = c->next;
+  else
+    s->conns = c->next;
+  if (c->next) c->next->prev = c->prev;
+  if (c->ssl) tls_free(c->ssl);
+  if (c->fd >= 0) close(c->fd);
+  free(c->in);
+  free(c->out);
+  c->ssl = NULL;
+  c->fd = -1;
+  c->in = c->out = NULL;
+  c->dead = 1;
+  c->prev = NULL;
+  c->next = s->dead;
+  s->dead = c;
+  s->nconns--;
+}
+
+static void free_dead(struct server *s) {
+  while (s->dead) {
+    struct conn *c = s->dead;
+    s->dead = c->next;
+    free(c);
+  }
+}
+
+/* Close now (how: for the step, if one is playing). Returns -1: c is
+ * gone (the convention of every function here that may free c). */
+static int conn_close(struct conn *c, const char *how) {
+  struct server *s = c->srv;
+  jw *w;
+  if (c->run) end_step(c, how);
+  w = log_begin(s, "disconnect");
+  log_conn_fields(w, c);
+  log_end(s);
+  conn_free(c);
+  return -1;
+}
+
+/* Reset the connection: RST, no close_notify. */
+static int conn_abort(struct conn *c) {
+  struct linger lg = {1, 0};
+  setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+  return conn_close(c, "abort");
+}
+
+/* Our graceful close: close_notify and FIN, then drain what the peer still
+ * sends until its EOF or the linger limit, so that no unread input turns
+ * the close into a reset that could destroy our last bytes. */
+static int conn_linger(struct conn *c) {
+  if (c->ssl) tls_shutdown(c->ssl);
+  shutdown(c->fd, SHUT_WR);
+  c->state = CS_LINGER;
+  c->out_len = c->out_off = 0;
+  c->tls_want_write = 0;
+  if (timer_set(c, T_LINGER, now_ms() + (double)c->srv->cfg->linger_close_ms) < 0)
+    return conn_close(c, "error");
+  update_events(c);
+  return 0;
+}
+
+static int out_reserve(struct conn *c, size_t n) {
+  if (n > c->out_cap) {
+    size_t cap = c->out_cap ? c->out_cap : 1024;
+    char *p;
+    while (cap < n) cap = cap > SIZE_MAX / 2 ? n : cap * 2;
+    p = realloc(c->out, cap);
+    if (!p) return -1;
+    c->out = p;
+    c->out_cap = cap;
+  }
+  return 0;
+}
+
+/* Append to the unit being built. */
+static int out_add(struct conn *c, const void *p, size_t n) {
+  if (n > SIZE_MAX - c->out_len || out_reserve(c, c->out_len + n) < 0) return -1;
+  memcpy(c->out + c->out_len, p, n);
+  c->out_len += n;
+  return 0;
+}
+
+static int out_addf(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int out_addf(struct conn *c, const char *fmt, ...) {
+  char tmp[256];
+  va_list ap;
+  int n;
+  va_start(ap, fmt);
+  n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+  va_end(ap);
+  if (n < 0 || (size_t)n >= sizeof tmp) return -1;
+  return out_add(c, tmp, (size_t)n);
+}
+
+/* Append a scenario string with its templates expanded. */
+static int out_expand(struct conn *c, const struct sc_str *str) {
+  struct server *s = c->srv;
+  const struct run *r = c->run;
+  size_t n = sc_expanded_len(str, r->blen, s->origin_len[c->tls]);
+  if (n > SIZE_MAX - c->out_len || out_reserve(c, c->out_len + n) < 0) return -1;
+  c->out_len += sc_expand(str, r->base, r->blen, s->origin[c->tls], s->origin_len[c->tls],
+                          c->out + c->out_len);
+  return 0;
+}
+
+/* Write out the pending unit. Returns 1 when all of it is written, 0 when
+ * the socket is full (EPOLLOUT is armed), -1 on a failure, with *how set
+ * to "client-closed" or "error". */
+static int flush(struct conn *c, const char **how) {
+  while (c->out_off < c->out_len) {
+    size_t left = c->out_len - c->out_off;
+    ssize_t n;
+    if (c->ssl) {
+      char err[160];
+      n = tls_write(c->ssl, c->out + c->out_off, left, err, sizeof err);
+      c->tls_want_write = 0;
+      if (n == TLS_WANT_WRITE || n == TLS_WANT_READ) {
+        if (n == TLS_WANT_WRITE) c->tls_want_write = 1;
+        update_events(c);
+        return 0;
+      }
+      if (n <= 0) {
+        *how = (errno == EPIPE || errno == ECONNRESET) ? "client-closed" : "error";
+        return -1;
+      }
+    } else {
+      n = send(c->fd, c->out + c->out_off, left, MSG_NOSIGNAL);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+          update_events(c);
+          return 0;
+        }
+        *how = (errno == EPIPE || errno == ECONNRESET) ? "client-closed" : "error";
+        return -1;
+      }
+    }
+    c->out_off += (size_t)n;
+  }
+  c->out_len = c->out_off = 0;
+  if (c->out_cap > 4096) {
+    free(c->out);
+    c->out = NULL;
+    c->out_cap = 0;
+  }
+  update_events(c);
+  return 1;
+}
+
+/* Read what is available. Returns 0 (read until the socket was empty, or
+ * the budget ran out), -1 at the peer's EOF, -2 on a failure (*how set).
+ * Bytes beyond the input buffer are discarded and flagged. */
+static int read_input(struct conn *c, const char **how) {
+  size_t budget = READ_BUDGET;
+  char scratch[4096];
+  while (1) {
+    char *dst;
+    size_t room;
+    ssize_t n;
+    int discard = c->state == CS_LINGER;
+    if (!discard && c->in_len == c->in_cap && c->in_cap < IN_CAP) {
+      size_t cap = c->in_cap ? c->in_cap * 2 : 2048;
+      char *p;
+      if (cap > IN_CAP) cap = IN_CAP;
+      p = realloc(c->in, cap);
+      if (!p) {
+        *how = "error";
+        return -2;
+      }
+      c->in = p;
+      c->in_cap = cap;
+    }
+    if (discard || c->in_len == c->in_cap) {
+      dst = scratch;
+      room = sizeof scratch;
+    } else {
+      dst = c->in + c->in_len;
+      room = c->in_cap - c->in_len;
+    }
+    if (c->ssl && c->state != CS_LINGER) {
+      char err[160];
+      int was = c->tls_want_write;
+      c->tls_want_write = 0;
+      n = tls_read(c->ssl, dst, room, err, sizeof err);
+      if (n == TLS_WANT_READ) {
+        if (was) update_events(c);
+        return 0;
+      }
+      if (n == TLS_WANT_WRITE) {
+        c->tls_want_write = 1;
+        update_events(c);
+        return 0;
+      }
+      if (n == TLS_DONE) return -1;
+      if (n < 0) {
+        *how = (errno == EPIPE || errno == ECONNRESET || errno == 0) ? "client-closed" : "error";
+        return -2;
+      }
+    } else {
+      n = recv(c->fd, dst, room, 0);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+        *how = (errno == ECONNRESET || errno == EPIPE) ? "client-closed" : "error";
+        return -2;
+      }
+      if (n == 0) return -1;
+    }
+    if (dst == scratch) {
+      if (!discard) c->in_overflow = 1;
+    } else {
+      c->in_len += (size_t)n;
+    }
+    /* a request body is dropped as it comes */
+    if (c->body_left > 0 && c->in_len > 0) {
+      size_t drop = c->body_left < (long long)c->in_len ? (size_t)c->body_left : c->in_len;
+      memmove(c->in, c->in + drop, c->in_len - drop);
+      c->in_len -= drop;
+      c->body_left -= (long long)drop;
+    }
+    if ((size_t)n >= budget) return 0;
+    budget -= (size_t)n;
+  }
+}
+
+/* ------------------------------------------------------------ replies */
+
+/* Queue a fixed response (not a scenario's); close_after: close once it is
+ * written, else keep the connection for the next request. */
+static int reply(struct conn *c, int status, const char *ctype, const char *body, size_t blen,
+                 int close_after, int head_only) {
+  c->out_len = c->out_off = 0;
+  if (out_addf(c, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n", status,
+               sc_reason_phrase(status), ctype, blen) < 0 ||
+      (close_after && out_add(c, "Connection: close\r\n", 19) < 0) ||
+      out_add(c, "Cache-Control: no-store\r\n\r\n", 27) < 0 ||
+      (!head_only && out_add(c, body, blen) < 0))
+    return conn_close(c, "error");
+  c->reply_close = close_after;
+  c->state = CS_REPLY;
+  timer_clear(c);
+  return 0;
+}
+
+static int bad_request(struct conn *c, int status, const char *why) {
+  struct server *s = c->srv;
+  char body[200];
+  int n;
+  jw *w = log_begin(s, "bad-request");
+  log_conn_fields(w, c);
+  jw_key(w, "status");
+  jw_int(w, status);
+  jw_key(w, "why");
+  jw_cstr(w, why);
+  log_end(s);
+  n = snprintf(body, sizeof body, "%d %s: %s\n", status, sc_reason_phrase(status), why);
+  c->in_len = 0;
+  c->in_overflow = 0;
+  return reply(c, status, "text/plain; charset=utf-8", body, (size_t)n, 1, 0);
+}
+
+static const char *content_type_of(const char *path) {
+  const char *dot = strrchr(path, '.');
+  if (!dot || strchr(dot, '/')) return "application/octet-stream";
+  if (strcmp(dot, ".html") == 0) return "text/html; charset=utf-8";
+  if (strcmp(dot, ".js") == 0) return "text/javascript; charset=utf-8";
+  if (strcmp(dot, ".css") == 0) return "text/css; charset=utf-8";
+  if (strcmp(dot, ".json") == 0) return "application/json";
+  if (strcmp(dot, ".txt") == 0) return "text/plain; charset=utf-8";
+  return "application/octet-stream";
+}
+
+static void log_simple(struct conn *c, const char *ev, const struct http_request *rq, int status) {
+  struct server *s = c->srv;
+  jw *w = log_begin(s, ev);
+  log_conn_fields(w, c);
+  jw_key(w, "method");
+  jw_string(w, rq->method.p, rq->method.n);
+  jw_key(w, "target");
+  jw_string(w, rq->target.p, rq->target.n);
+  jw_key(w, "status");
+  jw_int(w, status);
+  log_end(s);
+}
+
+static int not_found(struct conn *c, const struct http_request *rq) {
+  static const char body[] = "404 Not Found: no scenario or file at this path\n";
+  log_simple(c, "not-found", rq, 404);
+  return reply(c, 404, "text/plain; charset=utf-8", body, sizeof body - 1, 0,
+               http_span_eq(rq->method, "HEAD"));
+}
+
+/* GET /static/REL: a regular file below --static, by a safe relative path
+ * (letters, digits, '.', '-', '_', '/'; no empty, "." or ".." part). */
+static int serve_static(struct conn *c, const struct http_request *rq, const char *rel, size_t n) {
+  struct server *s = c->srv;
+  char path[1024];
+  int fd, head = http_span_eq(rq->method, "HEAD");
+  struct stat st;
+  size_t size, got = 0;
+  char *buf;
+  int rc;
+  if (!head && !http_span_eq(rq->method, "GET")) {
+    static const char body[] = "405 Method Not Allowed\n";
+    log_simple(c, "static", rq, 405);
+    return reply(c, 405, "text/plain; charset=utf-8", body, sizeof body - 1, 0, 0);
+  }
+  if (n == 0 || n >= sizeof path) return not_found(c, rq);
+  for (size_t i = 0; i < n; i++) {
+    char ch = rel[i];
+    int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+             ch == '.' || ch == '-' || ch == '_' || ch == '/';
+    if (!ok) return not_found(c, rq);
+    if (i == 0 || rel[i - 1] == '/') {
+      size_t k = i;
+      while (k < n && rel[k] != '/') k++;
+      if (k == i || (k - i == 1 && rel[i] == '.') ||
+          (k - i == 2 && rel[i] == '.' && rel[i + 1] == '.'))
+        return not_found(c, rq);
+    }
+  }
+  memcpy(path, rel, n);
+  path[n] = '\0';
+  fd = openat(s->static_fd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) return not_found(c, rq);
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > MAX_STATIC_FILE) {
+    close(fd);
+    return not_found(c, rq);
+  }
+  size = (size_t)st.st_size;
+  buf = malloc(size ? size : 1);
+  if (!buf) {
+    close(fd);
+    return conn_close(c, "error");
+  }
+  while (got < size) {
+    ssize_t k = read(fd, buf + got, size - got);
+    if (k <= 0) break;
+    got += (size_t)k;
+  }
+  close(fd);
+  log_simple(c, "static", rq, 200);
+  rc = reply(c, 200, content_type_of(path), buf, got, 0, head);
+  free(buf);
+  return rc;
+}
+
+/* ------------------------------------------------------------ playing */
+
+static const char *const action_names[] = {"send",  "send-chunks", "raw", "wait",
+                                           "close", "abort",       "hold"};
+
+static void log_action(struct conn *c, const char *what, size_t ai, long long bytes, size_t piece,
+                       size_t npieces, long long ms) {
+  struct server *s = c->srv;
+  jw *w = log_begin(s, "action");
+  log_run_fields(w, c, c->run, c->step);
+  jw_key(w, "action");
+  jw_uint(w, ai);
+  jw_key(w, "do");
+  jw_cstr(w, what);
+  if (bytes >= 0) {
+    jw_key(w, "bytes");
+    jw_int(w, bytes);
+    jw_key(w, "wire");
+    jw_uint(w, c->out_len);
+    jw_key(w, "piece");
+    jw_uint(w, piece);
+    jw_key(w, "pieces");
+    jw_uint(w, npieces);
+  }
+  if (ms >= 0) {
+    jw_key(w, "ms");
+    jw_int(w, ms);
+  }
+  log_end(s);
+}
+
+static int has_header(const struct sc_connection *sc, const char *name) {
+  for (size_t i = 0; i < sc->nheaders; i++)
+    if (strcasecmp(sc->headers[i].name, name) == 0) return 1;
+  return 0;
+}
+
+static size_t exp_len(const struct conn *c, const struct sc_str *str) {
+  return sc_expanded_len(str, c->run->blen, c->srv->origin_len[c->tls]);
+}
+
+/* Build the next write unit of the step, or start its timer. Returns 1
+ * when a unit was queued, 0 when the step waits (timer, hold), -1 when c
+ * is gone. */
+static int play_next(struct conn *c) {
+  const struct sc_connection *sc = c->sc_conn;
+  const struct sc_action *a;
+  if (c->holding || c->waiting || c->timer == T_ACTION) return 0;
+  if (c->ai >= sc->nactions) {
+    c->holding = 1;
+    log_action(c, "hold", c->ai, -1, 0, 0, -1);
+    return 0;
+  }
+  a = &sc->actions[c->ai];
+  switch (a->kind) {
+  case SC_SEND:
+  case SC_SEND_CHUNKS:
+  case SC_RAW: {
+    size_t plen;
+    int chunked = sc->framing == SC_CHUNKED && sc->has_body && a->kind != SC_RAW;
+    if (c->piece > 0 && !c->pause_done) {
+      if (timer_set(c, T_ACTION, now_ms() + PIECE_PAUSE_MS) < 0) return conn_close(c, "error");
+      return 0;
+    }
+    c->pause_done = 0;
+    plen = exp_len(c, &a->pieces[c->piece]);
+    c->out_len = c->out_off = 0;
+    if (chunked) {
+      size_t size = plen;
+      int head = a->kind == SC_SEND_CHUNKS || c->piece == 0;
+      if (a->kind == SC_SEND && head)
+        for (size_t k = 1; k < a->npieces; k++) size += exp_len(c, &a->pieces[k]);
+      if (head &&
+          (out_addf(c, "%zx", size) < 0 ||
+           (sc->has_chunk_ext && out_expand(c, &sc->chunk_ext) < 0) || out_add(c, "\r\n", 2) < 0))
+        return conn_close(c, "error");
+    }
+    if (out_expand(c, &a->pieces[c->piece]) < 0) return conn_close(c, "error");
+    if (chunked && (a->kind == SC_SEND_CHUNKS || c->piece + 1 == a->npieces) &&
+        out_add(c, "\r\n", 2) < 0)
+      return conn_close(c, "error");
+    log_action(c, action_names[a->kind], c->ai, (long long)plen, c->piece, a->npieces, -1);
+    if (a->kind != SC_RAW) {
+      c->body_sent += plen;
+      if (sc->framing == SC_LENGTH && c->body_sent >= c->content_length) c->complete_on_flush = 1;
+    }
+    if (++c->piece == a->npieces) {
+      c->piece = 0;
+      c->ai++;
+    }
+    return 1;
+  }
+  case SC_WAIT:
+    log_action(c, "wait", c->ai, -1, 0, 0, (long long)a->ms);
+    c->waiting = 1;
+    if (timer_set(c, T_ACTION, now_ms() + (double)a->ms) < 0) return conn_close(c, "error");
+    return 0;
+  case SC_CLOSE:
+    if (sc->framing == SC_CHUNKED && sc->has_body && !c->last_chunk) {
+      c->last_chunk = 1;
+      c->out_len = c->out_off = 0;
+      if (out_add(c, "0", 1) < 0 || (sc->has_chunk_ext && out_expand(c, &sc->chunk_ext) < 0) ||
+          out_add(c, "\r\n\r\n", 4) < 0)
+        return conn_close(c, "error");
+      c->complete_on_flush = 1;
+      return 1;
+    }
+    log_action(c, "close", c->ai, -1, 0, 0, -1);
+    end_step(c, "close");
+    if (conn_linger(c) < 0) return -1;
+    return 0;
+  case SC_ABORT:
+    log_action(c, "abort", c->ai, -1, 0, 0, -1);
+    return conn_abort(c);
+  case SC_HOLD:
+    c->holding = 1;
+    log_action(c, "hold", c->ai, -1, 0, 0, -1);
+    return 0;
+  }
+  return conn_close(c, "error");
+}
+
+/* Write and play until the step waits. Returns -1 when c is gone. */
+static int play(struct conn *c) {
+  while (c->state == CS_PLAY) {
+    const char *how = "error";
+    int rc;
+    if (c->out_len > c->out_off) {
+      rc = flush(c, &how);
+      if (rc < 0) return conn_close(c, how);
+      if (rc == 0) return 0;
+    }
+    if (c->complete_on_flush) {
+      c->complete_on_flush = 0;
+      mark_complete(c);
+    }
+    rc = play_next(c);
+    if (rc <= 0) return rc;
+  }
+  return 0;
+}
+
+static int start_step(struct conn *c, struct run *r, size_t step) {
+  const struct sc_connection *sc = &r->sc->conns[step];
+  struct server *s = c->srv;
+  jw *w;
+  c->run = r;
+  r->refs++;
+  r->latest = c;
+  c->step = step;
+  c->sc_conn = sc;
+  c->ai = c->piece = 0;
+  c->pause_done = c->waiting = c->holding = 0;
+  c->complete = c->complete_on_flush = c->last_chunk = 0;
+  c->body_sent = c->content_length = 0;
+  for (size_t i = 0; i < sc->nactions; i++) {
+    const struct sc_action *a = &sc->actions[i];
+    if (a->kind == SC_SEND || a->kind == SC_SEND_CHUNKS)
+      for (size_t k = 0; k < a->npieces; k++) c->content_length += exp_len(c, &a->pieces[k]);
+  }
+  /* the head: a write unit of its own */
+  c->out_len = c->out_off = 0;
+  if (out_expand(c, &sc->version) < 0 || out_addf(c, " %d ", sc->status) < 0 ||
+      out_add(c, sc->reason, strlen(sc->reason)) < 0 || out_add(c, "\r\n", 2) < 0)
+    return conn_close(c, "error");
+  for (size_t i = 0; i < sc->nheaders; i++) {
+    if (out_add(c, sc->headers[i].name, strlen(sc->headers[i].name)) < 0 ||
+        out_add(c, ": ", 2) < 0 || out_expand(c, &sc->headers[i].value) < 0 ||
+        out_add(c, "\r\n", 2) < 0)
+      return conn_close(c, "error");
+  }
+  if (sc->add_content_type && out_add(c, "Content-Type: text/event-stream\r\n", 33) < 0)
+    return conn_close(c, "error");
+  if (sc->has_body) {
+    int rc = 0;
+    if (sc->framing == SC_CHUNKED && !has_header(sc, "Transfer-Encoding"))
+      rc = out_add(c, "Transfer-Encoding: chunked\r\n", 28);
+    else if (sc->framing == SC_LENGTH && !has_header(sc, "Content-Length"))
+      rc = out_addf(c, "Content-Length: %llu\r\n", (unsigned long long)c->content_length);
+    else if (sc->framing == SC_CLOSE_DELIMITED && !has_header(sc, "Connection"))
+      rc = out_add(c, "Connection: close\r\n", 19);
+    if (rc < 0) return conn_close(c, "error");
+  }
+  if (out_add(c, "\r\n", 2) < 0) return conn_close(c, "error");
+  w = log_begin(s, "head");
+  log_run_fields(w, c, r, step);
+  jw_key(w, "status");
+  jw_int(w, sc->status);
+  jw_key(w, "bytes");
+  jw_uint(w, c->out_len);
+  if (sc->framing == SC_LENGTH && sc->has_body) {
+    jw_key(w, "content_length");
+    jw_uint(w, c->content_length);
+  }
+  log_end(s);
+  if (!sc->has_body || (sc->framing == SC_LENGTH && c->content_length == 0))
+    c->complete_on_flush = 1;
+  c->state = CS_PLAY;
+  timer_clear(c);
+  return play(c);
+}
+
+/* ------------------------------------------------------------ requests */
+
+static void log_request(struct conn *c, const char *ev, const struct http_request *rq,
+                        struct run *r, size_t step, const char *sub, size_t subn) {
+  struct server *s = c->srv;
+  jw *w = log_begin(s, ev);
+  double prev = -1;
+  log_run_fields(w, c, r, step);
+  jw_key(w, "method");
+  jw_string(w, rq->method.p, rq->method.n);
+  jw_key(w, "target");
+  jw_string(w, rq->target.p, rq->target.n);
+  jw_key(w, "subpath");
+  jw_string(w, sub, subn);
+  jw_key(w, "version");
+  jw_string(w, rq->version.p, rq->version.n);
+  jw_key(w, "headers");
+  jw_array_begin(w);
+  for (size_t i = 0; i < rq->nheaders; i++) {
+    jw_array_begin(w);
+    jw_string(w, rq->headers[i].name.p, rq->headers[i].name.n);
+    jw_string(w, rq->headers[i].value.p, rq->headers[i].value.n);
+    jw_array_end(w);
+  }
+  jw_array_end(w);
+  jw_key(w, "tls");
+  jw_bool(w, c->tls);
+  if (step > 0) prev = r->end_t[step - 1 < r->sc->nconns ? step - 1 : r->sc->nconns - 1];
+  if (prev >= 0) {
+    j_double(w, "delay_ms", now_ms() - prev);
+  } else {
+    jw_key(w, "delay_ms");
+    jw_null(w);
+  }
+  log_end(s);
+}
+
+static int token_char(char ch) {
+  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+         ch == '-' || ch == '_';
+}
+
+static void drive(struct conn *c);
+
+/* Answer a parsed request. Returns -1 when c is gone. */
+static int route(struct conn *c, const struct http_request *rq) {
+  struct server *s = c->srv;
+  const char *t = rq->target.p, *end = t + rq->target.n, *path_end;
+  /* absolute-form: drop the scheme and authority */
+  if ((size_t)(end - t) > 8 &&
+      (strncasecmp(t, "http://", 7) == 0 || strncasecmp(t, "https://", 8) == 0)) {
+    const char *q = (const char *)memchr(t, ':', (size_t)(end - t)) + 3;
+    while (q < end && *q != '/') q++;
+    t = q;
+  }
+  path_end = t;
+  while (path_end < end && *path_end != '?') path_end++;
+  if (s->cfg->static_dir && path_end - t > 8 && memcmp(t, "/static/", 8) == 0)
+    return serve_static(c, rq, t + 8, (size_t)(path_end - t - 8));
+  if (end - t > 3 && memcmp(t, "/s/", 3) == 0) {
+    const char *rest = t + 3;
+    for (size_t i = 0; i < s->cfg->nscenarios; i++) {
+      const struct scenario *sc = s->by_len[i];
+      size_t nl = strlen(sc->name);
+      const char *tok, *te;
+      struct run *r;
+      if ((size_t)(end - rest) <= nl || memcmp(rest, sc->name, nl) != 0 || rest[nl] != '/')
+        continue;
+      tok = te = rest + nl + 1;
+      while (te < end && token_char(*te)) te++;
+      if (te == tok || te - tok > MAX_TOKEN || (te < end && *te != '/' && *te != '?')) break;
+      r = run_get(s, sc, tok, (size_t)(te - tok));
+      if (!r) return conn_close(c, "error");
+      if (r->next_step > 0 && r->next_step <= sc->nconns && r->end_t[r->next_step - 1] < 0 &&
+          r->latest && r->latest != c && !s->peeking) {
+        /* The previous step still plays on another connection; the client
+         * may have closed it just before this request, with its EOF not yet
+         * taken: take it now, so that the delay is measured from it. */
+        s->peeking = 1;
+        r->refs++;
+        drive(r->latest);
+        r->refs--;
+        s->peeking = 0;
+      }
+      if (te < end && *te == '/') te++;
+      if (r->next_step >= sc->nconns) {
+        static const char body[] = "404 Not Found: this run has no further connection\n";
+        log_request(c, "unexpected", rq, r, r->next_step, te, (size_t)(end - te));
+        if (r->next_step < SIZE_MAX) r->next_step++;
+        return reply(c, 404, "text/plain; charset=utf-8", body, sizeof body - 1, 1, 0);
+      }
+      log_request(c, "request", rq, r, r->next_step, te, (size_t)(end - te));
+      return start_step(c, r, r->next_step++);
+    }
+  }
+  return not_found(c, rq);
+}
+
+/* Drop n bytes from the front of the input, then any request body. */
+static void consume_input(struct conn *c, size_t n) {
+  if (n > c->in_len) n = c->in_len;
+  memmove(c->in, c->in + n, c->in_len - n);
+  c->in_len -= n;
+  if (c->body_left > 0 && c->in_len > 0) {
+    size_t d = c->body_left < (long long)c->in_len ? (size_t)c->body_left : c->in_len;
+    memmove(c->in, c->in + d, c->in_len - d);
+    c->in_len -= d;
+    c->body_left -= (long long)d;
+  }
+  if (c->in_len == 0) { /* idle and held connections keep no buffer */
+    free(c->in);
+    c->in = NULL;
+    c->in_cap = 0;
+  }
+}
+
+/* Parse and answer a request head from the input, if a whole one is
+ * there. Returns -1 when c is gone. */
+static int process_head(struct conn *c) {
+  struct http_request *rq;
+  const char *why = "";
+  int rc;
+  rq = malloc(sizeof *rq);
+  if (!rq) return conn_close(c, "error");
+  rc = http_parse_request(c->in, c->in_len, rq, &why);
+  if (rc == HTTP_INCOMPLETE) {
+    if (c->in_overflow || c->in_len >= HTTP_MAX_HEAD)
+      rc = bad_request(c, 431, "the request head is over 16 KiB");
+    else if (c->timer == T_NONE &&
+             timer_set(c, T_HEADER, now_ms() + (double)c->srv->cfg->header_timeout_ms) < 0)
+      rc = conn_close(c, "error");
+    else
+      rc = 0;
+  } else if (rc == HTTP_BAD) {
+    rc = bad_request(c, 400, why);
+  } else if (rc == HTTP_TOO_LARGE) {
+    rc = bad_request(c, 431, why);
+  } else if (rc == HTTP_BAD_VERSION) {
+    rc = bad_request(c, 505, why);
+  } else if (rq->chunked_body) {
+    rc = bad_request(c, 501, "request bodies with Transfer-Encoding are not supported");
+  } else if (rq->content_length > MAX_REQUEST_BODY) {
+    rc = bad_request(c, 413, "the request body is over 1 MiB");
+  } else {
+    size_t used = rq->head_len;
+    c->body_left = rq->content_length > 0 ? rq->content_length : 0;
+    timer_clear(c);
+    /* the spans of rq point into c->in: it is consumed after route */
+    rc = route(c, rq);
+    if (rc == 0) consume_input(c, used);
+  }
+  free(rq);
+  return rc;
+}
+
+/* ------------------------------------------------------------ the loop */
+
+/* Drive a connection after an event or a timer: handshake, write, read,
+ * answer. */
+static void drive(struct conn *c) {
+  const char *how = "error";
+  int rc;
+  if (c->dead) return;
+  if (c->state == CS_HANDSHAKE) {
+    char err[200] = "";
+    rc = tls_handshake(c->ssl, err, sizeof err);
+    c->tls_want_write = rc == TLS_WANT_WRITE;
+    if (rc == TLS_WANT_READ || rc == TLS_WANT_WRITE) {
+      update_events(c);
+      return;
+    }
+    if (rc != TLS_DONE) {
+      jw *w = log_begin(c->srv, "tls-error");
+      log_conn_fields(w, c);
+      jw_key(w, "message");
+      jw_cstr(w, err);
+      log_end(c->srv);
+      conn_close(c, "error");
+      return;
+    }
+    c->state = CS_HEAD;
+    update_events(c);
+  }
+  if (c->state == CS_LINGER) {
+    rc = read_input(c, &how);
+    if (rc < 0) conn_close(c, "close");
+    return;
+  }
+  for (int round = 0; round < 64; round++) { /* a bound, so that one client cannot hog the loop */
+    /* write */
+    if (c->state == CS_PLAY) {
+      if (play(c) < 0) return;
+      if (c->state == CS_LINGER) return;
+    } else if (c->state == CS_REPLY) {
+      if (c->out_len > c->out_off) {
+        rc = flush(c, &how);
+        if (rc < 0) {
+          conn_close(c, how);
+          return;
+        }
+      }
+      if (c->out_len == c->out_off) {
+        if (c->reply_close) {
+          conn_linger(c);
+          return;
+        }
+        c->state = CS_HEAD;
+      }
+    }
+    /* read */
+    rc = read_input(c, &how);
+    if (rc < 0) {
+      conn_close(c, rc == -1 ? "client-closed" : how);
+      return;
+    }
+    if (c->state == CS_PLAY && c->complete && c->out_len == c->out_off &&
+        (c->in_len > 0 || c->in_overflow) && c->body_left == 0) {
+      /* keep-alive: a new request on this connection ends the step */
+      end_step(c, "keep-alive");
+      c->state = CS_HEAD;
+      timer_clear(c);
+    }
+    if (c->state == CS_HEAD && c->body_left == 0 && (c->in_len > 0 || c->in_overflow)) {
+      if (process_head(c) < 0) return;
+      if (c->state != CS_HEAD) continue;
+    }
+    break;
+  }
+}
+
+static void on_timer(struct conn *c, enum timer_kind kind) {
+  switch (kind) {
+  case T_HEADER:
+    if (c->state == CS_HANDSHAKE) {
+      jw *w = log_begin(c->srv, "tls-error");
+      log_conn_fields(w, c);
+      jw_key(w, "message");
+      jw_cstr(w, "handshake timeout");
+      log_end(c->srv);
+      conn_close(c, "error");
+      return;
+    }
+    if (c->state != CS_HEAD) return;
+    if (bad_request(c, 408, "the request head did not arrive in time") < 0) return;
+    drive(c);
+    return;
+  case T_ACTION:
+    if (c->state != CS_PLAY) return;
+    if (c->waiting) {
+      c->waiting = 0;
+      c->ai++;
+    } else {
+      c->pause_done = 1;
+    }
+    drive(c);
+    return;
+  case T_LINGER:
+    conn_close(c, "close");
+    return;
+  case T_NONE:
+    return;
+  }
+}
+
+static void accept_all(struct server *s, struct listener *l) {
+  for (int i = 0; i < 256; i++) {
+    struct conn *c;
+    struct epoll_event ev;
+    int one = 1;
+    jw *w;
+    int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if ((errno == EMFILE || errno == ENFILE) && s->spare_fd >= 0) {
+        /* out of descriptors: refuse one connection so that the listener
+         * does not stay readable forever */
+        close(s->spare_fd);
+        fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd >= 0) close(fd);
+        s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        w = log_begin(s, "refused");
+        jw_key(w, "why");
+        jw_cstr(w, "out of file descriptors");
+        log_end(s);
+      }
+      return;
+    }
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    c = calloc(1, sizeof *c);
+    if (!c) {
+      close(fd);
+      continue;
+    }
+    c->h.kind = K_CONN;
+    c->srv = s;
+    c->fd = fd;
+    c->id = ++s->next_id;
+    c->tls = l->tls;
+    c->heap_idx = SIZE_MAX;
+    c->state = l->tls ? CS_HANDSHAKE : CS_HEAD;
+    s->nconns++;
+    if (s->nconns > s->max_conns) s->max_conns = s->nconns;
+    c->next = s->conns;
+    if (s->conns) s->conns->prev = c;
+    s->conns = c;
+    if (l->tls && !(c->ssl = tls_new(s->ctx, fd))) {
+      conn_free(c);
+      continue;
+    }
+    memset(&ev, 0, sizeof ev);
+    ev.events = EPOLLIN;
+    ev.data.ptr = c;
+    c->ev_mask = EPOLLIN;
+    if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ||
+        timer_set(c, T_HEADER, now_ms() + (double)s->cfg->header_timeout_ms) < 0) {
+      conn_free(c);
+      continue;
+    }
+    w = log_begin(s, "connect");
+    log_conn_fields(w, c);
+    jw_key(w, "tls");
+    jw_bool(w, c->tls);
+    jw_key(w, "open");
+    jw_uint(w, s->nconns);
+    log_end(s);
+  }
+}
+
+static int listen_on(struct server *s, struct listener *l, int port, int tls, char *err,
+                     size_t errsize) {
+  struct sockaddr_in a;
+  socklen_t alen = sizeof a;
+  struct epoll_event ev;
+  int one = 1;
+  l->h.kind = K_LISTEN;
+  l->tls = tls;
+  l->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (l->fd < 0) {
+    snprintf(err, errsize, "socket: %s", strerror(errno));
+    return -1;
+  }
+  setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_port = htons((uint16_t)port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(l->fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(l->fd, 4096) < 0 ||
+      getsockname(l->fd, (struct sockaddr *)&a, &alen) < 0) {
+    snprintf(err, errsize, "cannot listen on 127.0.0.1:%d: %s", port, strerror(errno));
+    return -1;
+  }
+  l->port = ntohs(a.sin_port);
+  memset(&ev, 0, sizeof ev);
+  ev.events = EPOLLIN;
+  ev.data.ptr = l;
+  if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, l->fd, &ev) < 0) {
+    snprintf(err, errsize, "epoll_ctl: %s", strerror(errno));
+    return -1;
+  }
+  snprintf(s->origin[tls], sizeof s->origin[tls], "%s://127.0.0.1:%d", tls ? "https" : "http",
+           l->port);
+  s->origin_len[tls] = strlen(s->origin[tls]);
+  return 0;
+}
+
+static int by_len_desc(const void *a, const void *b) {
+  const struct scenario *x = *(const struct scenario *const *)a;
+  const struct scenario *y = *(const struct scenario *const *)b;
+  size_t lx = strlen(x->name), ly = strlen(y->name);
+  return lx < ly ? 1 : lx > ly ? -1 : strcmp(x->name, y->name);
+}
+
+static void write_listening(const struct server *s, FILE *f) {
+  fprintf(f, "{\"ev\":\"listening\",\"port\":%d,\"tls_port\":", s->ls[0].port);
+  if (s->nls > 1)
+    fprintf(f, "%d", s->ls[1].port);
+  else
+    fputs("null", f);
+  fprintf(f, ",\"scenarios\":%zu,\"t\":%.3f}\n", s->cfg->nscenarios, rel_ms(s, now_ms()));
+  fflush(f);
+}
+
+int server_run(const struct server_config *cfg, char *err, size_t errsize) {
+  struct server s;
+  struct epoll_event evs[256];
+  sigset_t set;
+  int rc = 1;
+  memset(&s, 0, sizeof s);
+  s.cfg = cfg;
+  s.t0 = now_ms();
+  s.epfd = s.sigfd = s.spare_fd = s.static_fd = -1;
+  s.ls[0].fd = s.ls[1].fd = -1;
+  jw_init(&s.log, (size_t)64 << 20);
+  s.by_len = malloc((cfg->nscenarios ? cfg->nscenarios : 1) * sizeof *s.by_len);
+  if (!s.by_len) {
+    snprintf(err, errsize, "out of memory");
+    goto done;
+  }
+  for (size_t i = 0; i < cfg->nscenarios; i++) s.by_len[i] = cfg->scenarios[i];
+  qsort(s.by_len, cfg->nscenarios, sizeof *s.by_len, by_len_desc);
+  if (cfg->static_dir) {
+    s.static_fd = open(cfg->static_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (s.static_fd < 0) {
+      snprintf(err, errsize, "--static %s: %s", cfg->static_dir, strerror(errno));
+      goto done;
+    }
+  }
+  if (cfg->tls_port >= 0) {
+    s.ctx = tls_context(cfg->cert, cfg->key, err, errsize);
+    if (!s.ctx) goto done;
+  }
+  s.epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (s.epfd < 0) {
+    snprintf(err, errsize, "epoll_create1: %s", strerror(errno));
+    goto done;
+  }
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  s.sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (s.sigfd < 0) {
+    snprintf(err, errsize, "signalfd: %s", strerror(errno));
+    goto done;
+  }
+  {
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    s.sig.kind = K_SIGNAL;
+    ev.events = EPOLLIN;
+    ev.data.ptr = &s.sig;
+    if (epoll_ctl(s.epfd, EPOLL_CTL_ADD, s.sigfd, &ev) < 0) {
+      snprintf(err, errsize, "epoll_ctl: %s", strerror(errno));
+      goto done;
+    }
+  }
+  s.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (listen_on(&s, &s.ls[0], cfg->port, 0, err, errsize) < 0) goto done;
+  s.nls = 1;
+  if (cfg->tls_port >= 0) {
+    if (listen_on(&s, &s.ls[1], cfg->tls_port, 1, err, errsize) < 0) goto done;
+    s.nls = 2;
+  }
+  write_listening(&s, stdout);
+  if (cfg->log != stdout) write_listening(&s, cfg->log);
+
+  while (!s.stop) {
+    int timeout = -1, n;
+    if (s.heap_n) {
+      double d = ceil(s.heap[0]->deadline - now_ms());
+      timeout = d <= 0 ? 0 : d > 1e9 ? 1000000000 : (int)d;
+    }
+    n = epoll_wait(s.epfd, evs, (int)(sizeof evs / sizeof evs[0]), timeout);
+    if (n < 0 && errno != EINTR) {
+      snprintf(err, errsize, "epoll_wait: %s", strerror(errno));
+      goto done;
+    }
+    for (int i = 0; i < n; i++) {
+      struct handle *h = evs[i].data.ptr;
+      if (h->kind == K_LISTEN) {
+        accept_all(&s, (struct listener *)h);
+      } else if (h->kind == K_SIGNAL) {
+        struct signalfd_siginfo si;
+        while (read(s.sigfd, &si, sizeof si) == (ssize_t)sizeof si) s.stop = 1;
+      } else {
+        drive((struct conn *)h);
+      }
+    }
+    /* timers that are due; each is taken off the heap before it runs */
+    {
+      double now = now_ms();
+      while (s.heap_n && s.heap[0]->deadline <= now) {
+        struct conn *c = s.heap[0];
+        enum timer_kind kind = c->timer;
+        timer_clear(c);
+        on_timer(c, kind);
+      }
+    }
+    free_dead(&s);
+  }
+  rc = 0;
+  {
+    jw *w = log_begin(&s, "stopped");
+    jw_key(w, "max_open");
+    jw_uint(w, s.max_conns);
+    log_end(&s);
+  }
+done:
+  /* free what is left */
+  while (s.conns) conn_free(s.conns);
+  free_dead(&s);
+  for (size_t i = 0; i < s.nbuckets; i++) {
+    struct run *r = s.buckets[i];
+    while (r) {
+      struct run *next = r->hnext;
+      run_free(r);
+      r = next;
+    }
+  }
+  free(s.buckets);
+  free(s.heap);
+  free(s.by_len);
+  jw_free(&s.log);
+  for (int i = 0; i < 2; i++)
+    if (s.ls[i].fd >= 0) close(s.ls[i].fd);
+  if (s.sigfd >= 0) close(s.sigfd);
+  if (s.spare_fd >= 0) close(s.spare_fd);
+  if (s.static_fd >= 0) close(s.static_fd);
+  if (s.epfd >= 0) close(s.epfd);
+  if (s.ctx) tls_context_free(s.ctx);
+  return rc;
+}
