@@ -1,0 +1,77 @@
+"""Make sure the tools a subcommand needs are installed.
+
+As root, missing Debian packages are installed with apt-get (after one
+apt-get update if the first try fails); otherwise a one-line message says
+what to install and the run ends with status 2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from typing import Callable
+
+from .errors import Fatal
+
+
+@dataclass(frozen=True)
+class Dep:
+    what: str
+    present: Callable[[], bool]
+    packages: tuple[str, ...]
+
+
+def _which(*names: str) -> Callable[[], bool]:
+    return lambda: any(shutil.which(n) for n in names)
+
+
+def _module(name: str) -> Callable[[], bool]:
+    def present() -> bool:
+        importlib.invalidate_caches()
+        return importlib.util.find_spec(name) is not None
+    return present
+
+
+DEPS: dict[str, Dep] = {
+    "cmake": Dep("cmake", _which("cmake"), ("cmake",)),
+    "cc": Dep("a C compiler (gcc)", _which("gcc", "cc"), ("gcc", "libc6-dev")),
+    "make": Dep("make", _which("make"), ("make",)),
+    "pytest": Dep("pytest for /usr/bin/python3", _module("pytest"), ("python3-pytest",)),
+    "node": Dep("node", _which("node"), ("nodejs",)),
+    "npm": Dep("npm", _which("npm"), ("npm",)),
+}
+BUILD = ("cmake", "cc", "make")
+
+
+def _apt(args: list[str]) -> int:
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    return subprocess.call(["apt-get", *args], stdout=sys.stderr, stdin=subprocess.DEVNULL, env=env)
+
+
+def ensure(*names: str) -> None:
+    """Install (as root) or demand (otherwise) every dependency named."""
+    missing = [DEPS[n] for n in dict.fromkeys(names) if not DEPS[n].present()]
+    if not missing:
+        return
+    things = " and ".join(d.what for d in missing)
+    verb = "is" if len(missing) == 1 else "are"
+    packages = [p for d in missing for p in d.packages]
+    if os.geteuid() != 0:
+        raise Fatal(f"{things} {verb} missing; install {'it' if len(missing) == 1 else 'them'} with: "
+                    f"sudo apt-get install -y {' '.join(packages)}")
+    if not shutil.which("apt-get"):
+        raise Fatal(f"{things} {verb} missing and apt-get is not available to install "
+                    f"{' '.join(packages)}")
+    print(f"ssespec: installing {' '.join(packages)}", file=sys.stderr, flush=True)
+    if _apt(["install", "-y", *packages]) != 0:
+        _apt(["update"])
+        if _apt(["install", "-y", *packages]) != 0:
+            raise Fatal(f"apt-get install -y {' '.join(packages)} failed")
+    still = [d.what for d in missing if not d.present()]
+    if still:
+        raise Fatal(f"{' and '.join(still)} still missing after installing {' '.join(packages)}")

@@ -1,0 +1,134 @@
+"""`./ssespec test`: the project's own tests, as a list of named steps.
+
+A step is a name, a line saying what it does, the steps it needs, and a
+function that runs it and returns True when it passed. To add a step
+(fuzz replays, a server suite, ...), append a Step to STEPS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from . import build, deps
+from .errors import Fatal
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "build" / "test-results"
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    what: str
+    run: Callable[[], bool]
+    needs: tuple[str, ...] = ()
+
+
+def _call(cmd: list[str], env: dict[str, str] | None = None) -> int:
+    print(f"$ {' '.join(cmd)}", flush=True)
+    return subprocess.call(cmd, cwd=ROOT, stdin=subprocess.DEVNULL,
+                           env=dict(os.environ, **(env or {})))
+
+
+def _build(kind: str) -> Callable[[], bool]:
+    def run() -> bool:
+        try:
+            build.build(kind)
+        except Fatal as e:
+            print(f"ssespec: {e}", file=sys.stderr)
+            return False
+        return True
+    return run
+
+
+def _ctest(kind: str) -> Callable[[], bool]:
+    return lambda: _call(["ctest", "--test-dir", str(build.build_dir(kind)),
+                          "--output-on-failure", "-j2"]) == 0
+
+
+def _pytest() -> bool:
+    """pytest on each folder of tests/ that has Python tests, one process per
+    folder: the folders' helper modules (conftest.py, ...) share names, and
+    separate processes keep one folder's from shadowing another's."""
+    deps.ensure("pytest")
+    dirs = sorted(d for d in (ROOT / "tests").iterdir()
+                  if d.is_dir() and any(d.rglob("test_*.py")))
+    if not dirs:
+        print("ssespec: no Python tests below tests/", file=sys.stderr)
+        return False
+    outcome = {}
+    for d in dirs:
+        rel = d.relative_to(ROOT).as_posix()
+        rc = _call([sys.executable, "-m", "pytest", rel, "-q", "-ra"])
+        outcome[rel] = "passed" if rc == 0 else ("collected no tests" if rc == 5 else "FAILED")
+    print("pytest: " + ", ".join(f"{k} {v}" for k, v in outcome.items()), flush=True)
+    return all(v == "passed" for v in outcome.values())
+
+
+def _conformance_asan() -> bool:
+    out = RESULTS / "conformance-asan.json"
+    out.unlink(missing_ok=True)
+    rc = _call([str(ROOT / "ssespec"), "check", "--impl", "reference", "--build", "asan",
+                "--json", str(out), "--junit", str(RESULTS / "conformance-asan.xml")])
+    if rc != 0:
+        return False
+    note = json.loads(out.read_text())["adapter"].get("end_note")
+    if note:
+        print(f"ssespec: {note} (ASan/UBSan or leak report above?)", file=sys.stderr)
+        return False
+    return True
+
+
+STEPS: list[Step] = [
+    Step("build-release", "configure and build build/release", _build("release")),
+    Step("ctest-release", "ctest in build/release", _ctest("release"), ("build-release",)),
+    Step("build-asan", "configure and build build/asan (ASan + UBSan)", _build("asan")),
+    Step("ctest-asan", "ctest in build/asan", _ctest("asan"), ("build-asan",)),
+    Step("pytest", "pytest on each folder of tests/ (harness, peers, ...)", _pytest),
+    Step("conformance-asan", "./ssespec check against the ASan reference adapter",
+         _conformance_asan, ("build-asan",)),
+]
+
+
+def main(args: argparse.Namespace) -> int:
+    names = [s.name for s in STEPS]
+    if args.list:
+        for s in STEPS:
+            print(f"{s.name:<20} {s.what}")
+        return 0
+    for n in (args.only or []) + (args.skip or []):
+        if n not in names:
+            raise Fatal(f"unknown step {n!r} (steps: {', '.join(names)})")
+    chosen = [s for s in STEPS if (not args.only or s.name in args.only)
+              and s.name not in (args.skip or [])]
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    outcome: dict[str, tuple[str, float]] = {}
+    for s in chosen:
+        broken = [n for n in s.needs if outcome.get(n, ("PASS",))[0] != "PASS"]
+        if broken:
+            outcome[s.name] = ("NOT RUN", 0.0)
+            print(f"\n=== {s.name}: not run, it needs {', '.join(broken)}", flush=True)
+            continue
+        print(f"\n=== {s.name}: {s.what}", flush=True)
+        t0 = time.monotonic()
+        try:
+            ok = s.run()
+        except Fatal as e:
+            print(f"ssespec: {e}", file=sys.stderr)
+            ok = False
+        outcome[s.name] = ("PASS" if ok else "FAIL", time.monotonic() - t0)
+    print("\n=== summary")
+    for name, (status, secs) in outcome.items():
+        print(f"  {status:<8} {name:<20} {secs:7.1f} s")
+    passed = sum(1 for st, _ in outcome.values() if st == "PASS")
+    failed = len(outcome) - passed
+    print(f"test: {passed} passed, {failed} failed", flush=True)
+    return 0 if failed == 0 else 1
