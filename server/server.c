@@ -959,7 +959,11 @@ static int start_step(struct conn *c, struct run *r, size_t step) {
       rc = out_add(c, "Transfer-Encoding: chunked\r\n", 28);
     else if (sc->framing == SC_LENGTH && !has_header(sc, "Content-Length"))
       rc = out_addf(c, "Content-Length: %llu\r\n", (unsigned long long)c->content_length);
-    else if (sc->framing == SC_CLOSE_DELIMITED && !has_header(sc, "Connection"))
+    /* A response that ends in close announces it, as HTTP/1.1 asks, so that
+     * a pooling client does not send its next request on a dying connection. */
+    int ends_in_close = sc->nactions > 0 && sc->actions[sc->nactions - 1].kind == SC_CLOSE;
+    if (rc == 0 && (sc->framing == SC_CLOSE_DELIMITED || ends_in_close) &&
+        !has_header(sc, "Connection"))
       rc = out_add(c, "Connection: close\r\n", 19);
     if (rc < 0) return conn_close(c, "error");
   }

@@ -226,6 +226,8 @@ def timed_reads(s: socket.socket, timeout: float = 10.0) -> list[tuple[float, by
 
 CHUNKED_HEAD = (b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
                 b"Transfer-Encoding: chunked\r\n\r\n")
+# a response whose last action is close says so in its head
+CHUNKED_CLOSE_HEAD = CHUNKED_HEAD[:-2] + b"Connection: close\r\n\r\n"
 
 
 # ------------------------------------------------------------------ loading
@@ -332,7 +334,7 @@ def test_chunked_bytes_on_the_wire(server, pki, tls):
     with connect(server, tls, pki) as s:
         get(s, f"/s/chunked/{tok}")
         data = read_to_eof(s)
-    assert data == CHUNKED_HEAD + b"9\r\ndata: a\n\n\r\n9\r\ndata: b\n\n\r\n0\r\n\r\n"
+    assert data == CHUNKED_CLOSE_HEAD + b"9\r\ndata: a\n\n\r\n9\r\ndata: b\n\n\r\n0\r\n\r\n"
     ev = server.wait_for(lambda e: e.get("run") == tok and e["ev"] == "end")
     assert ev[0]["how"] == "close" and ev[0]["complete"] is True
     req = [e for e in server.run_events(tok, "chunked") if e["ev"] == "request"]
@@ -359,7 +361,7 @@ def test_length_framing_and_keep_alive_reuse(server):
         get(s, f"/s/length/{tok}", headers=(("Host", "h"), ("Last-Event-ID", "x")))
         data = read_to_eof(s)
     assert data == (b"HTTP/1.1 200 OK\r\nX-Step: 2\r\nContent-Type: text/event-stream\r\n"
-                    b"Content-Length: 13\r\n\r\ndata: three\n\n")
+                    b"Content-Length: 13\r\nConnection: close\r\n\r\ndata: three\n\n")
     server.wait_for(lambda e: e.get("run") == tok and e["ev"] == "end" and e["step"] == 1)
     evs = server.run_events(tok, "length")
     ends = [e for e in evs if e["ev"] == "end"]
@@ -371,12 +373,12 @@ def test_length_framing_and_keep_alive_reuse(server):
 
 
 def test_send_pieces_are_separate_writes(server, pki):
-    expected = (CHUNKED_HEAD + b"b;x=1\r\ndata: a" + b"bc\n" + b"\n\r\n" +
+    expected = (CHUNKED_CLOSE_HEAD + b"b;x=1\r\ndata: a" + b"bc\n" + b"\n\r\n" +
                 b"8;x=1\r\ndata: d\n\r\n" + b"1;x=1\r\n\n\r\n" + b"5\r\nhello\r\n" +
                 b"0;x=1\r\n\r\n")
     # the byte offsets where a new write starts after a pause
-    boundaries = [len(CHUNKED_HEAD) + 14, len(CHUNKED_HEAD) + 17, len(CHUNKED_HEAD) + 20 + 17,
-                  len(CHUNKED_HEAD) + 20 + 17 + 10]
+    head = len(CHUNKED_CLOSE_HEAD)
+    boundaries = [head + 14, head + 17, head + 20 + 17, head + 20 + 17 + 10]
     for tls in (False, True):
         ok = False
         for attempt in range(3):  # a reader delayed past 30 ms may merge reads
@@ -466,7 +468,7 @@ def test_abort_resets_the_connection(server, pki, tls):
                     if not d:
                         break
                     got += d
-    assert got.startswith(CHUNKED_HEAD)
+    assert got.startswith(CHUNKED_HEAD[:-2])
     ev = server.wait_for(lambda e: e.get("run") == tok and e["ev"] == "end")
     assert ev[0]["how"] == "abort"
 
@@ -482,7 +484,7 @@ def test_templates_are_expanded(server, pki, tls):
         get(s, base)
         data = read_to_eof(s)
     assert data == (f"HTTP/1.1 302 Found\r\nLocation: {origin}{base}/next\r\n"
-                    f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+                    f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode() + body
     with connect(server, tls, pki) as s:
         get(s, base + "/next")
         head = read_head(s)
@@ -542,7 +544,7 @@ def test_unknown_paths_and_tokens(server):
         read_exactly(s, n)
         tok = "a" * 64
         get(s, f"/s/chunked/{tok}")
-        assert read_to_eof(s).startswith(CHUNKED_HEAD)
+        assert read_to_eof(s).startswith(CHUNKED_HEAD[:-2])
 
 
 def test_longest_scenario_name_wins(server):
@@ -610,7 +612,7 @@ def test_tls_garbage_is_dropped(server, pki):
     # TLS still works
     with connect(server, True, pki) as s:
         get(s, f"/s/chunked/{token()}")
-        assert read_to_eof(s).startswith(CHUNKED_HEAD)
+        assert read_to_eof(s).startswith(CHUNKED_HEAD[:-2])
     assert server.alive()
 
 
@@ -629,7 +631,7 @@ def test_plain_tls_hello_on_the_http_port_is_a_bad_request(server, pki):
 def normal_run_works(server):
     with connect(server) as s:
         get(s, f"/s/chunked/{token('ok')}")
-        assert read_to_eof(s) == CHUNKED_HEAD + b"9\r\ndata: a\n\n\r\n9\r\ndata: b\n\n\r\n0\r\n\r\n"
+        assert read_to_eof(s) == CHUNKED_CLOSE_HEAD + b"9\r\ndata: a\n\n\r\n9\r\ndata: b\n\n\r\n0\r\n\r\n"
 
 
 @pytest.mark.parametrize("garbage,status", [
@@ -819,4 +821,4 @@ def test_random_input_never_hurts(server, pki):
     normal_run_works(server)
     with connect(server, True, pki) as s:
         get(s, f"/s/chunked/{token()}")
-        assert read_to_eof(s).startswith(CHUNKED_HEAD)
+        assert read_to_eof(s).startswith(CHUNKED_HEAD[:-2])
