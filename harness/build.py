@@ -36,8 +36,10 @@ def _run(cmd: list[str], quiet: bool) -> int:
         return rc
 
 
-def build(kind: str = "release", root: Path = ROOT, quiet: bool = False) -> Path:
-    """Configure build/KIND if it has no cache yet, then build it; return its
+def build(kind: str = "release", root: Path = ROOT, quiet: bool = False,
+          target: str | None = None) -> Path:
+    """Configure build/KIND if it has no cache yet, then build it (only the
+    CMake target `target` and what it needs, when given); return its
     directory. Output goes to stderr (kept back when quiet unless it fails)."""
     if kind not in KINDS:
         raise Fatal(f"unknown build {kind!r} (builds: {', '.join(KINDS)})")
@@ -51,7 +53,8 @@ def build(kind: str = "release", root: Path = ROOT, quiet: bool = False) -> Path
             if _run(["cmake", "-S", str(root), "-B", str(out), *KINDS[kind]], quiet) != 0:
                 (out / "CMakeCache.txt").unlink(missing_ok=True)
                 raise Fatal(f"cmake could not configure {out.relative_to(root)}; see the output above")
-        if _run(["cmake", "--build", str(out), "-j2"], quiet) != 0:
+        what = ["--target", target] if target else []
+        if _run(["cmake", "--build", str(out), "-j2", *what], quiet) != 0:
             raise Fatal(f"the build in {out.relative_to(root)} failed; see the output above")
     return out
 
@@ -64,8 +67,9 @@ def find_executable(directory: Path, name: str) -> Path | None:
 
 
 def executable(name: str, kind: str = "release", root: Path = ROOT, quiet: bool = False) -> Path:
-    """Build, then return the path of the executable called name."""
-    out = build(kind, root, quiet)
+    """Build the target called name (each executable is a CMake target of its
+    own name), then return the path of the executable."""
+    out = build(kind, root, quiet, target=name)
     path = find_executable(out, name)
     if path is None:
         raise Fatal(f"the build in {out.relative_to(root)} made no {name}")

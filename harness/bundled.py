@@ -1,14 +1,16 @@
-"""Adapters that ship with ssespec: `--impl NAME` (docs/adapter-protocol.md).
+"""Adapters that ship with ssespec: `--impl NAME` (parser adapters,
+docs/adapter-protocol.md) and `--client NAME` (client adapters,
+docs/client-adapter-protocol.md).
 
-`reference` is the project's own parser, built with CMake. Any other NAME is
-a folder adapters/NAME/ with a manifest adapter.json:
+`reference` is the project's own parser or client, built with CMake. Any
+other NAME is a folder adapters/NAME/ with a manifest adapter.json:
 
     {"kind": "parser",
      "description": "eventsource-parser 3.0.6 (npm)",
      "command": ["node", "{dir}/adapter.mjs"],
      "npm": true}
 
-kind        "parser" (client adapters come later); required
+kind        "parser" or "client"; required
 description one line for listings; optional
 command     the argv, a list of strings; "{dir}" is the adapter's folder,
             "{root}" the repository, "{python}" the running interpreter
@@ -16,11 +18,15 @@ npm         true: `npm ci` installs the pinned package-lock.json into
             {dir}/node_modules before first use (and again when the lock
             changes); optional, default false
 needs       extra tools from harness/deps.py ("node", "npm", "cmake", ...)
+apt         Debian packages the adapter needs (["chromium"]), installed with
+            apt-get on first use when running as root; otherwise the run
+            ends (exit 2) with the apt-get line to run
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import subprocess
 import sys
@@ -31,8 +37,12 @@ from . import build, deps
 from .errors import Fatal
 
 ROOT = Path(__file__).resolve().parent.parent
+_DEBIAN_NAME = re.compile(r"[a-z0-9][a-z0-9+.-]+")
 REFERENCE = "reference"
 REFERENCE_EXE = "ssespec-parser-adapter"
+CLIENT_REFERENCE_EXE = "ssespec-client-adapter"
+KINDS = ("parser", "client")
+_REFERENCE_EXES = {"parser": REFERENCE_EXE, "client": CLIENT_REFERENCE_EXE}
 
 
 @dataclass
@@ -44,6 +54,7 @@ class Manifest:
     description: str = ""
     npm: bool = False
     needs: list[str] = field(default_factory=list)
+    apt: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -61,8 +72,8 @@ def load_manifest(path: Path) -> Manifest:
     if not isinstance(obj, dict):
         raise Fatal(f"{where}: the manifest is not a JSON object")
     kind, cmd = obj.get("kind"), obj.get("command")
-    if not isinstance(kind, str):
-        raise Fatal(f'{where}: "kind" must be a string such as "parser"')
+    if kind not in KINDS:
+        raise Fatal(f'{where}: "kind" must be "parser" or "client"')
     if not (isinstance(cmd, list) and cmd and all(isinstance(a, str) for a in cmd)):
         raise Fatal(f'{where}: "command" must be a non-empty list of strings')
     needs = obj.get("needs", [])
@@ -70,9 +81,13 @@ def load_manifest(path: Path) -> Manifest:
         raise Fatal(f'{where}: "needs" must list names from: {", ".join(deps.DEPS)}')
     if not isinstance(obj.get("npm", False), bool):
         raise Fatal(f'{where}: "npm" must be true or false')
+    apt = obj.get("apt", [])
+    if not (isinstance(apt, list) and all(isinstance(a, str) and _DEBIAN_NAME.fullmatch(a)
+                                          for a in apt)):
+        raise Fatal(f'{where}: "apt" must be a list of Debian package names')
     return Manifest(name=path.parent.name, dir=path.parent, kind=kind, command=cmd,
                     description=str(obj.get("description", "")), npm=obj.get("npm", False),
-                    needs=needs)
+                    needs=needs, apt=apt)
 
 
 def manifests(root: Path = ROOT) -> dict[str, Manifest]:
@@ -88,7 +103,7 @@ def manifests(root: Path = ROOT) -> dict[str, Manifest]:
 
 
 def listing(kind: str = "parser", root: Path = ROOT) -> list[str]:
-    lines = [f"  {REFERENCE:<20} the ssespec reference parser (built with CMake)"]
+    lines = [f"  {REFERENCE:<20} the ssespec reference {kind} (built with CMake)"]
     for m in manifests(root).values():
         if m.kind == kind and m.name != REFERENCE:
             lines.append(f"  {m.name:<20} {m.description}")
@@ -117,6 +132,8 @@ def prepare(m: Manifest) -> list[str]:
     if m.command[0] in ("node", "npm"):
         needs.append(m.command[0])
     deps.ensure(*needs)
+    if m.apt:
+        deps.ensure_packages(*m.apt)
     if m.npm:
         npm_install(m)
     subst = {"{dir}": str(m.dir), "{root}": str(ROOT), "{python}": sys.executable}
@@ -130,9 +147,11 @@ def prepare(m: Manifest) -> list[str]:
 
 def resolve(spec: str, kind: str = "parser", build_kind: str = "release",
             root: Path = ROOT, quiet: bool = True) -> Impl:
-    """--impl: `reference`, a bundled adapter's name, or a command line."""
+    """--impl / --client: `reference`, a bundled adapter's name, or a command
+    line. kind is "parser" or "client"; a bundled adapter of the other kind is
+    refused (Fatal)."""
     if spec == REFERENCE:
-        exe = build.executable(REFERENCE_EXE, build_kind, root, quiet=quiet)
+        exe = build.executable(_REFERENCE_EXES[kind], build_kind, root, quiet=quiet)
         return Impl(REFERENCE if build_kind == "release" else f"{REFERENCE} ({build_kind})",
                     [str(exe)])
     manifest = root / "adapters" / spec / "adapter.json"

@@ -34,6 +34,10 @@ DELEGATED: dict[str, tuple[str, str]] = {
 }
 
 
+class NothingSelected(Fatal):
+    """-k / -m left no variant of a suite (exit 2 when it is the only suite)."""
+
+
 def _available(module: str) -> bool:
     import importlib.util
     return importlib.util.find_spec(module) is not None
@@ -54,27 +58,46 @@ def make_parser() -> Parser:
                "(text/event-stream).", epilog="Run './ssespec COMMAND --help' for a command's options.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
-    c = sub.add_parser("check", help="run the parser conformance suite against an adapter",
-                       description="Run the parser conformance suite against an adapter\n"
-                       "(docs/adapter-protocol.md) and report the verdicts (docs/results.md).\n\n"
+    c = sub.add_parser("check", help="run the conformance suites (parser, client, or both)",
+                       description="Run the conformance suites and report the verdicts\n"
+                       "(docs/results.md, docs/client-suite.md).\n\n"
+                       "  ./ssespec check                      both suites against the reference\n"
+                       "                                       parser and client\n"
+                       "  ./ssespec check --impl CMD|NAME      the parser suite (docs/adapter-protocol.md)\n"
+                       "  ./ssespec check --client [CMD|NAME]  the client suite (docs/client-adapter-protocol.md)\n"
+                       "  ./ssespec check --impl X --client Y  both, with those adapters\n\n"
                        "Exit status: 0 every variant passed (skipped and informational allowed),\n"
                        "1 a variant failed, 2 the run could not be done.",
-                       epilog="Bundled adapters (--impl NAME):\n" + "\n".join(bundled.listing()),
+                       epilog="Bundled parser adapters (--impl NAME):\n" + "\n".join(bundled.listing())
+                       + "\n\nBundled client adapters (--client NAME):\n"
+                       + "\n".join(bundled.listing("client")),
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    c.add_argument("--impl", default="reference", metavar="CMD|NAME",
-                   help="'reference' (default: the built reference parser), a bundled adapter's "
-                   "name, or an adapter command line (split like a POSIX shell)")
+    c.add_argument("--impl", default=None, metavar="CMD|NAME",
+                   help="run the parser suite against 'reference' (the built reference parser), "
+                   "a bundled parser adapter's name, or an adapter command line (split like a "
+                   "POSIX shell)")
+    c.add_argument("--client", nargs="?", const="reference", default=None, metavar="CMD|NAME",
+                   help="run the client suite against 'reference' (the default: the built "
+                   "reference client), a bundled client adapter's name, or a command line")
     c.add_argument("--build", default="release", choices=sorted(build.KINDS),
-                   help="which build of the reference adapter (default release)")
+                   help="which build of the reference adapters and the scenario server "
+                   "(default release)")
     c.add_argument("--cases", default=str(ROOT / "corpus" / "cases"), metavar="DIR",
-                   help="the case directory (default corpus/cases)")
-    c.add_argument("-k", metavar="EXPR", help="only cases whose names match EXPR (pytest -k)")
+                   help="the parser suite's case directory (default corpus/cases)")
+    c.add_argument("--scenarios", default=str(ROOT / "corpus" / "scenarios"), metavar="DIR",
+                   help="the client suite's scenario directory (default corpus/scenarios)")
+    c.add_argument("-k", metavar="EXPR", help="only cases / scenarios whose names match EXPR "
+                   "(pytest -k)")
     c.add_argument("-m", metavar="EXPR", help="only variants matching EXPR, e.g. "
-                   "'variant_whole' or 'not variant_split' (pytest -m)")
+                   "'variant_whole', 'not variant_split', 'transport_tls' (pytest -m)")
     c.add_argument("--json", metavar="FILE", help="write every verdict as JSON")
     c.add_argument("--junit", metavar="FILE", help="write every verdict as JUnit XML")
     c.add_argument("--timeout", type=float, metavar="S",
-                   help="seconds for the hello and for each case without its own timeout (5)")
+                   help="parser suite: seconds for the hello and for each case without its own "
+                   "timeout (5); client suite: seconds for the hello (30)")
+    c.add_argument("--max-streams", type=int, metavar="N",
+                   help="client suite: at most N streams at once (default: the adapter's "
+                   "max_streams, at most 256)")
     c.add_argument("-x", "--exitfirst", action="store_true", help="stop at the first failure")
     c.add_argument("-v", "--verbose", action="count", default=0,
                    help="one line per variant, and every failure in full")
@@ -90,6 +113,10 @@ def make_parser() -> Parser:
     r.add_argument("--build", default="release", choices=sorted(build.KINDS))
     r.add_argument("file", nargs="*", metavar="FILE")
 
+    g = sub.add_parser("get", help="print one stream's records as JSON lines (ssespec-get)",
+                       add_help=False)
+    g.add_argument("rest", nargs=argparse.REMAINDER)
+
     t = sub.add_parser("test", help="run the project's own tests",
                        description="Build release and ASan, run ctest in both, pytest on tests/, "
                        "and the conformance suite against the ASan reference adapter.")
@@ -104,19 +131,80 @@ def make_parser() -> Parser:
 
 
 def check(args: argparse.Namespace) -> int:
-    """`check`: the parser suite. (A client suite, `check --client`, will pick
-    its own plugin and case directory here and share run_suite.)"""
+    """`check`: the parser suite, the client suite, or both (no target given,
+    or both --impl and --client): exit status the worse of the two."""
     if args.timeout is not None and not 0 < args.timeout <= 3600:
         raise Fatal("--timeout must be over 0 and at most 3600 seconds")
-    cases = Path(args.cases)
-    if not cases.is_dir():
+    if args.max_streams is not None and args.max_streams < 1:
+        raise Fatal("--max-streams must be at least 1")
+    run_parser = args.impl is not None or args.client is None
+    run_client = args.client is not None or args.impl is None
+    cases, scenarios = Path(args.cases), Path(args.scenarios)
+    if run_parser and not cases.is_dir():
         raise Fatal(f"--cases {args.cases}: no such directory")
+    if run_client and not scenarios.is_dir():
+        raise Fatal(f"--scenarios {args.scenarios}: no such directory")
     deps.ensure("pytest")
     _check_expressions(args)
+    from .client_plugin import ClientSuite
     from .plugin import ParserSuite
 
-    suite = ParserSuite(impl=bundled.resolve(args.impl, "parser", build_kind=args.build))
-    return run_suite(suite, cases, args, ["-p", "harness.plugin", "--cases", str(cases)])
+    suites: list[tuple[object, Path, list[str]]] = []
+    if run_parser:
+        impl = bundled.resolve(args.impl or bundled.REFERENCE, "parser", build_kind=args.build)
+        suites.append((ParserSuite(impl=impl), cases,
+                       ["-p", "harness.plugin", "--cases", str(cases)]))
+    if run_client:
+        client = bundled.resolve(args.client or bundled.REFERENCE, "client", build_kind=args.build)
+        server = build.executable("ssespec-server", args.build, quiet=True)
+        extra = ["-p", "harness.client_plugin", "--scenarios", str(scenarios)]
+        if args.max_streams:
+            extra += ["--max-streams", str(args.max_streams)]
+        suites.append((ClientSuite(impl=client, server_exe=server), scenarios, extra))
+    if len(suites) == 1:
+        suite, where, extra = suites[0]
+        return run_suite(suite, where, args, extra)
+    return _run_both(suites, args)
+
+
+def _run_both(suites: list[tuple[object, Path, list[str]]], args: argparse.Namespace) -> int:
+    """Each suite in turn (results files merged), then both summary lines."""
+    import tempfile
+    from . import report
+    from .results import merge_json, merge_junit
+
+    rcs: list[int] = []
+    skipped: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="ssespec-both-") as tmp:
+        parts_json, parts_junit = [], []
+        for n, (suite, where, extra) in enumerate(suites):
+            sub = argparse.Namespace(**vars(args))
+            if args.json:
+                sub.json = str(Path(tmp) / f"{n}.json")
+                parts_json.append(Path(sub.json))
+            if args.junit:
+                sub.junit = str(Path(tmp) / f"{n}.xml")
+                parts_junit.append(Path(sub.junit))
+            try:
+                rcs.append(run_suite(suite, where, sub, extra))
+            except NothingSelected as e:
+                # -k / -m may pick from one suite only: the other is left out
+                skipped.append(str(e))
+                print(f"{getattr(suite, 'suite_name')}: {e}", flush=True)
+            if n + 1 < len(suites):
+                print(flush=True)
+        if len(skipped) == len(suites):
+            raise Fatal("; ".join(skipped))
+        if args.json:
+            merge_json(parts_json, Path(args.json))
+        if args.junit:
+            merge_junit(parts_junit, Path(args.junit))
+    print()
+    for suite, _, _ in suites:
+        run = getattr(suite, "run", None)
+        if run is not None:
+            print(f"{getattr(suite, 'suite_name')}: {report.summary_line(run)}")
+    return max(rcs)
 
 
 def _check_expressions(args: argparse.Namespace) -> None:
@@ -159,12 +247,13 @@ def run_suite(suite: object, cases: Path, args: argparse.Namespace, extra: list[
     errors: list[str] = getattr(suite, "collect_errors", [])
     if fatal:
         raise Fatal(fatal)
+    thing = "scenario" if getattr(suite, "suite_name", "") == "client" else "case"
     if errors:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise Fatal(f"bad case file: {errors[0]}{more}")
+        raise Fatal(f"bad {thing} file: {errors[0]}{more}")
     if rc == pytest.ExitCode.NO_TESTS_COLLECTED:
         sel = " ".join(f"{f} {e!r}" for f, e in (("-k", args.k), ("-m", args.m)) if e)
-        raise Fatal(f"no case selected from {cases}" + (f" by {sel}" if sel else ""))
+        raise NothingSelected(f"no {thing} selected from {cases}" + (f" by {sel}" if sel else ""))
     if rc in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         return int(rc)
     if rc == pytest.ExitCode.INTERRUPTED:
@@ -178,11 +267,25 @@ def exec_tool(name: str, kind: str, argv: Sequence[str]) -> NoReturn:
     os.execv(exe, [str(exe), *argv])
 
 
+def get(argv: list[str]) -> int:
+    """`./ssespec get URL [options]`: build if needed, then run ssespec-get
+    (docs/reference-client.md) with the arguments as given."""
+    try:
+        exe = build.executable("ssespec-get", "release", quiet=True)
+    except Fatal as e:
+        print(f"{PROG}: {e}", file=sys.stderr)
+        return e.exit_status
+    sys.stdout.flush()
+    os.execv(exe, [str(exe), *argv])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in DELEGATED and _available(DELEGATED[argv[0]][0]):
         import importlib
         return int(importlib.import_module(DELEGATED[argv[0]][0]).main(argv))
+    if argv and argv[0] == "get":
+        return get(argv[1:])
     parser = make_parser()
     args = parser.parse_args(argv)
     try:

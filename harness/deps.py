@@ -44,6 +44,7 @@ DEPS: dict[str, Dep] = {
     "pytest": Dep("pytest for /usr/bin/python3", _module("pytest"), ("python3-pytest",)),
     "node": Dep("node", _which("node"), ("nodejs",)),
     "npm": Dep("npm", _which("npm"), ("npm",)),
+    "openssl": Dep("the openssl command", _which("openssl"), ("openssl",)),
 }
 BUILD = ("cmake", "cc", "make")
 
@@ -53,9 +54,29 @@ def _apt(args: list[str]) -> int:
     return subprocess.call(["apt-get", *args], stdout=sys.stderr, stdin=subprocess.DEVNULL, env=env)
 
 
+def debian_installed(package: str) -> bool:
+    """Whether dpkg has the Debian package installed (False without dpkg)."""
+    if not shutil.which("dpkg-query"):
+        return False
+    p = subprocess.run(["dpkg-query", "-W", "-f=${Status}", package], capture_output=True,
+                       text=True, stdin=subprocess.DEVNULL)
+    return p.returncode == 0 and "install ok installed" in p.stdout
+
+
+def ensure_packages(*packages: str) -> None:
+    """Install (as root) or demand (otherwise) the Debian packages named, as
+    an adapter manifest's "apt" list asks."""
+    missing = [Dep(p, lambda p=p: debian_installed(p), (p,))
+               for p in dict.fromkeys(packages) if not debian_installed(p)]
+    _install(missing)
+
+
 def ensure(*names: str) -> None:
     """Install (as root) or demand (otherwise) every dependency named."""
-    missing = [DEPS[n] for n in dict.fromkeys(names) if not DEPS[n].present()]
+    _install([DEPS[n] for n in dict.fromkeys(names) if not DEPS[n].present()])
+
+
+def _install(missing: list[Dep]) -> None:
     if not missing:
         return
     things = " and ".join(d.what for d in missing)

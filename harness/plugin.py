@@ -111,6 +111,7 @@ class ParserSuite:
     """Session state: the adapter, the results, and the compact report."""
 
     suite_name = "parser"
+    unit_name = "case"      # what a collected file holds, in the report
 
     def __init__(self, impl: Impl | None = None, out: TextIO | None = None) -> None:
         self.impl = impl
@@ -292,7 +293,7 @@ class ParserSuite:
                 continue
             n_var = sum(map(len, groups.values()))
             self._say(f"==================== {title} ({_n(n_var, 'variant')} of "
-                      f"{_n(len(groups), 'case')}) ====================")
+                      f"{_n(len(groups), self.unit_name)}) ====================")
             full = len(groups) if self.verbose else FULL_REPORTS
             if verdict == INFORMATIONAL and not self.verbose:
                 full = 0

@@ -28,6 +28,8 @@ class Result:
     error: str | None = None        # the adapter's error text, when it answered with one
     stderr: str = ""                # adapter stderr written during this case, when relevant
     seconds: float = 0.0
+    problems: list[str] | None = None   # client suite: every problem found, the reason first
+    requests: list[dict] | None = None  # client suite: the requests the server saw
 
     def as_json(self) -> dict:
         out: dict = {"id": self.id, "case": self.case, "variant": self.variant,
@@ -39,6 +41,10 @@ class Result:
                 out["error"] = self.error
             if self.stderr:
                 out["stderr"] = self.stderr
+            if self.problems is not None:
+                out["problems"] = self.problems
+            if self.requests is not None:
+                out["requests"] = self.requests
         return out
 
 
@@ -52,6 +58,7 @@ class Run:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     left_out: list[dict] = field(default_factory=list)  # skip-variant lines: case, variant, reason
+    server: dict | None = None      # client suite: the scenario server's command and end note
 
     def summary(self) -> dict[str, int]:
         counts = {v: 0 for v in VERDICTS}
@@ -70,10 +77,13 @@ class Run:
             order.index(kv[0]) if kv[0] in order else len(order), kv[0])))
 
     def as_json(self) -> dict:
-        return {"suite": self.suite, "adapter": self.adapter, "summary": self.summary(),
-                "by_rule": self.by_rule(), "seconds": round(self.seconds, 3),
-                "notes": self.notes, "left_out": self.left_out,
-                "cases": [r.as_json() for r in self.results]}
+        out = {"suite": self.suite, "adapter": self.adapter, "summary": self.summary(),
+               "by_rule": self.by_rule(), "seconds": round(self.seconds, 3),
+               "notes": self.notes, "left_out": self.left_out,
+               "cases": [r.as_json() for r in self.results]}
+        if self.server is not None:
+            out["server"] = self.server
+        return out
 
 
 def write_json(run: Run, path: Path) -> None:
@@ -133,4 +143,36 @@ def write_junit(run: Run, path: Path, details: dict[str, str] | None = None) -> 
                                      "time": f"{run.seconds:.3f}"})
     root.append(suite)
     ET.indent(root)
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def merge_json(parts: list[Path], path: Path) -> None:
+    """One JSON file for a run of both suites: {"suites": [PARSER, CLIENT]},
+    each part the object one suite writes alone."""
+    suites = [json.loads(p.read_text(encoding="utf-8")) for p in parts if p.exists()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump({"suites": suites}, f, indent=1)
+        f.write("\n")
+
+
+def merge_junit(parts: list[Path], path: Path) -> None:
+    """One JUnit file for a run of both suites: one <testsuites> holding each
+    part's <testsuite>, with the totals added up."""
+    root = ET.Element("testsuites")
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    seconds = 0.0
+    for p in parts:
+        if not p.exists():
+            continue
+        for suite in ET.parse(p).getroot().iter("testsuite"):
+            root.append(suite)
+            for k in totals:
+                totals[k] += int(suite.get(k, "0"))
+            seconds += float(suite.get("time", "0"))
+    for k, n in totals.items():
+        root.set(k, str(n))
+    root.set("time", f"{seconds:.3f}")
+    ET.indent(root)
+    path.parent.mkdir(parents=True, exist_ok=True)
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)

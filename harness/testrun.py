@@ -87,6 +87,24 @@ def _conformance_asan() -> bool:
     return True
 
 
+def _client_asan() -> bool:
+    """The client suite against the ASan/UBSan reference client and scenario
+    server: every scenario must pass, and neither program may exit with a
+    status other than 0 or write a sanitizer report."""
+    out = RESULTS / "client-asan.json"
+    out.unlink(missing_ok=True)
+    rc = _call([str(ROOT / "ssespec"), "check", "--client", "--build", "asan",
+                "--json", str(out), "--junit", str(RESULTS / "client-asan.xml")])
+    if rc != 0:
+        return False
+    data = json.loads(out.read_text())
+    notes = [n for n in (data["adapter"].get("end_note"), (data.get("server") or {}).get("end_note"))
+             if n]
+    for note in notes:
+        print(f"ssespec: {note}", file=sys.stderr)
+    return not notes
+
+
 STEPS: list[Step] = [
     Step("build-release", "configure and build build/release", _build("release")),
     Step("ctest-release", "ctest in build/release", _ctest("release"), ("build-release",)),
@@ -95,6 +113,8 @@ STEPS: list[Step] = [
     Step("pytest", "pytest on each folder of tests/ (harness, peers, ...)", _pytest),
     Step("conformance-asan", "./ssespec check against the ASan reference adapter",
          _conformance_asan, ("build-asan",)),
+    Step("client-asan", "./ssespec check --client: ASan reference client and server",
+         _client_asan, ("build-asan",)),
 ]
 
 

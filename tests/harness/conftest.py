@@ -40,3 +40,32 @@ def check(tmp_path: Path):
                      junit if junit.exists() else None)
 
     return run
+
+
+@pytest.fixture
+def check_client(tmp_path: Path):
+    """check_client(*args, flags=[...], scenarios="basic") runs ./ssespec
+    check --client with the fixture client adapter (given flags) unless args
+    hold their own --client."""
+    from harness_env import SCENARIOS, fixture_client
+
+    def run(*args: str, flags: tuple[str, ...] = (), scenarios: str = "basic",
+            timeout: float = 120) -> Check:
+        out = tmp_path / "client-results.json"
+        junit = tmp_path / "client-results.xml"
+        out.unlink(missing_ok=True)
+        junit.unlink(missing_ok=True)
+        cmd = [str(ROOT / "ssespec"), "check", "--scenarios", str(SCENARIOS / scenarios),
+               "--json", str(out), "--junit", str(junit)]
+        if "--client" not in args and "--impl" not in args:
+            cmd += ["--client", fixture_client(*flags)]
+        cmd += list(args)
+        t0 = time.monotonic()
+        p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                           stdin=subprocess.DEVNULL)
+        secs = time.monotonic() - t0
+        data = json.loads(out.read_text()) if out.exists() else None
+        return Check(p.returncode, p.stdout, p.stderr, secs, data,
+                     junit if junit.exists() else None)
+
+    return run

@@ -36,3 +36,13 @@ class Check:
 
 def fixture_impl(*flags: str) -> str:
     return shlex.join(FIXTURE + list(flags))
+
+
+# ---------------------------------------------------------------- client suite
+
+SCENARIOS = HERE / "scenarios"
+FIXTURE_CLIENT = [sys.executable, str(HERE / "fixtures" / "client_adapter.py")]
+
+
+def fixture_client(*flags: str) -> str:
+    return shlex.join(FIXTURE_CLIENT + list(flags))

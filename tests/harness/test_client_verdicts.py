@@ -1,0 +1,98 @@
+"""Client-suite verdicts: pass, fail (records, delays, headers, requests after
+close, time limits), skipped and informational, and variant selection."""
+
+from __future__ import annotations
+
+import re
+
+
+def test_variants_and_informational(check_client):
+    r = check_client()
+    v = r.verdicts()
+    assert set(v) == {"events", "events@tls", "reconnect", "reconnect@tls", "fails-404",
+                      "fails-404@tls", "accept-open", "accept-open@tls", "plain-only"}
+    assert v["accept-open"] == v["accept-open@tls"] == "informational"
+    reason = r.case("accept-open")["reason"]
+    assert reason.startswith('request 1: Accept "application/x-nobody-sends-this" (sent '
+                             '"text/event-stream")')
+    assert "an open point: C1: a harness test of the informational verdict" in reason
+    assert r.case("accept-open@tls")["variant"] == "tls"
+    assert r.json["left_out"] == [{"case": "plain-only", "variant": "tls",
+                                   "reason": "a harness test of skip-variant"}]
+    assert "plain-only @tls: a harness test of skip-variant" in r.stdout
+
+
+def test_kinds_not_reported_are_skipped(check_client):
+    """An adapter that reports only events: the 404 scenario expects only an
+    error record, so there is nothing to compare; the others compare events."""
+    r = check_client(flags=("--reports", "event"))
+    assert r.rc == 0, r.stdout + r.stderr
+    v = r.verdicts()
+    assert v["fails-404"] == v["fails-404@tls"] == "skipped"
+    assert r.case("fails-404")["reason"] == "the adapter does not report error records"
+    assert v["events"] == v["reconnect"] == "pass"
+    assert r.json["summary"]["skipped"] == 2
+
+
+def test_early_reconnection_fails_the_delay_check(check_client):
+    r = check_client("-k", "reconnect", flags=("--reconnect-early",))
+    assert r.rc == 1
+    assert r.verdicts() == {"reconnect": "fail", "reconnect@tls": "fail"}
+    c = r.case("reconnect")
+    assert re.fullmatch(r"request 2 came \d+ ms after connection 1 ended, expected at least 300 ms",
+                        c["reason"]), c["reason"]
+    assert c["requests"][1]["delay_ms"] < 275
+    assert any("delay 300.. ms: WRONG" in x for x in c["requests"][1]["checks"])
+
+
+def test_reconnection_after_close_is_caught(check_client):
+    """close() on a held stream, then the client reconnects 100 ms later: the
+    watch after close sees the request (the server answers it 404)."""
+    good = check_client(scenarios="close")
+    assert good.rc == 0, good.stdout + good.stderr
+    r = check_client(scenarios="close", flags=("--reconnect-after-close",))
+    assert r.rc == 1
+    c = r.case("held")
+    assert c["verdict"] == "fail"
+    assert c["reason"].startswith("request 2 came beyond the last connection (after close")
+    assert c["requests"][1]["ev"] == "unexpected" and c["requests"][1]["after_close"] is True
+    # the records themselves were right: only the request gives it away
+    assert c["actual"] == c["expected"]
+
+
+def test_timeout_says_what_was_missing(check_client):
+    r = check_client(scenarios="timeouts", flags=("--never-connect",))
+    assert r.rc == 1
+    for cid in ("short", "short@tls", "second", "second@tls"):
+        assert r.case(cid)["reason"] == ("timed out after 2 s: no request arrived; "
+                                         "expected record 1 (open) never arrived")
+    assert r.seconds < 60
+
+
+def test_missing_closed_report_fails(check_client):
+    """An adapter that says it reports closed must report it after close."""
+    r = check_client("-k", "events", "-m", "transport_http", flags=("--no-closed",))
+    assert r.rc == 1
+    assert "no closed" in r.case("events")["reason"]
+    assert r.seconds < 40
+
+
+def test_selection_by_k_and_m(check_client):
+    r = check_client("-m", "transport_tls")
+    assert set(r.verdicts()) == {"events@tls", "reconnect@tls", "fails-404@tls",
+                                 "accept-open@tls"}
+    r = check_client("-k", "events or fails", "-m", "not transport_tls")
+    assert set(r.verdicts()) == {"events", "fails-404"}
+
+
+def test_failure_report_shows_records_requests_and_stderr(check_client):
+    r = check_client("-k", "events", "-m", "transport_http",
+                     flags=("--wrong-data-on", "/s/events/", "--stderr-lines", "2"))
+    assert r.rc == 1
+    out = r.stdout
+    assert "FAIL events\n" in out
+    assert "  rule:   E4 " in out and "  about:  two events with an id arrive in order" in out
+    assert '-{"kind": "event", "type": "message", "data": "a", "lastEventId": "1"}' in out
+    assert '+{"kind": "event", "type": "message", "data": "A", "lastEventId": "1"}' in out
+    assert '    1  GET ""  first' in out
+    assert "adapter stderr about this stream:" in out and "line 1" in out
