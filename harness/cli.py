@@ -31,6 +31,7 @@ PYTEST_OFF = ("terminal", "logging", "warnings", "cacheprovider", "faulthandler"
 DELEGATED: dict[str, tuple[str, str]] = {
     "fuzz": ("harness.fuzzing", "fuzz the reference parser with libFuzzer (docs/fuzzing.md)"),
     "replay": ("harness.fuzzing", "replay fuzz inputs and regressions through the drivers"),
+    "bench": ("harness.bench", "benchmark the reference parser against baselines (docs/performance.md)"),
 }
 
 

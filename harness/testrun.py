@@ -73,11 +73,19 @@ def _pytest() -> bool:
     return all(v == "passed" for v in outcome.values())
 
 
-def _conformance_asan() -> bool:
-    out = RESULTS / "conformance-asan.json"
+def _conformance(kernel: str | None) -> Callable[[], bool]:
+    """The parser suite against the ASan reference adapter, with the parser's
+    scan kernel forced by SSESPEC_SCAN (None: the one it picks itself)."""
+    return lambda: _conformance_asan(kernel)
+
+
+def _conformance_asan(kernel: str | None = None) -> bool:
+    name = "conformance-asan" + (f"-{kernel}" if kernel else "")
+    out = RESULTS / f"{name}.json"
     out.unlink(missing_ok=True)
     rc = _call([str(ROOT / "ssespec"), "check", "--impl", "reference", "--build", "asan",
-                "--json", str(out), "--junit", str(RESULTS / "conformance-asan.xml")])
+                "--json", str(out), "--junit", str(RESULTS / f"{name}.xml")],
+               env={"SSESPEC_SCAN": kernel} if kernel else None)
     if rc != 0:
         return False
     note = json.loads(out.read_text())["adapter"].get("end_note")
@@ -85,6 +93,11 @@ def _conformance_asan() -> bool:
         print(f"ssespec: {note} (ASan/UBSan or leak report above?)", file=sys.stderr)
         return False
     return True
+
+
+def _replay() -> bool:
+    return all(_call([str(ROOT / "ssespec"), "replay"], env=env) == 0
+               for env in (None, {"SSESPEC_SCAN": "scalar"}))
 
 
 def _client_asan() -> bool:
@@ -112,7 +125,14 @@ STEPS: list[Step] = [
     Step("ctest-asan", "ctest in build/asan", _ctest("asan"), ("build-asan",)),
     Step("pytest", "pytest on each folder of tests/ (harness, peers, ...)", _pytest),
     Step("conformance-asan", "./ssespec check against the ASan reference adapter",
-         _conformance_asan, ("build-asan",)),
+         _conformance(None), ("build-asan",)),
+    Step("conformance-scalar", "the same with the parser's scalar scan kernel forced",
+         _conformance("scalar"), ("build-asan",)),
+    Step("conformance-sse2", "the same with the SSE2 scan kernel forced",
+         _conformance("sse2"), ("build-asan",)),
+    Step("fuzz-replay", "./ssespec replay: every fuzz target over its seeds and regressions "
+         "(gcc + ASan build, no clang), with the default and the scalar kernel", _replay,
+         ("build-asan",)),
     Step("client-asan", "./ssespec check --client: ASan reference client and server",
          _client_asan, ("build-asan",)),
 ]

@@ -13,10 +13,16 @@
  * own gives the same text as decoding the whole stream. A line that lies
  * whole in the caller's chunk is read in place; only a line that spans
  * chunks is copied, raw, into the line buffer, and then only the new bytes
- * of each chunk are scanned. LF is found with memchr, then CR with memchr
- * between the line start and that LF; each result is kept until the scan
- * passes it, so no byte is searched twice for the same character, and a
- * large chunk of LF-terminated lines is read in one pass, line by line.
+ * of each chunk are scanned.
+ *
+ * One pass finds the end of a line and checks its UTF-8: a scan kernel
+ * skips to the next byte that is CR, LF or not ASCII, and feed_lines, one
+ * scalar loop, decides what that byte means (the end of the line, or the
+ * lead of a sequence utf8_seq checks). A line of ASCII text is thus read
+ * once, and a valid one needs no second look before it is handed out. The
+ * kernels (scalar SWAR, SSE2, AVX2; see "scan kernels" below) only skip:
+ * every rule lives in the portable code, whichever kernel runs. The kernel
+ * is chosen once, in sse_parser_init, and kept in the parser.
  *
  * A CR acts at once: the line it ends is processed in the same feed, and
  * after_cr remembers to skip one LF if that is the next byte of the stream,
@@ -32,6 +38,16 @@
  * follows in the same chunk the event's data points into the caller's chunk.
  * Otherwise the value is copied into the data buffer before the next data
  * line is added or before the feed returns.
+ *
+ * Held lines: the UTF-8 of a line held across chunks is checked as it
+ * grows, by the scan that looks for its end (line_valid says how far), so
+ * finishing it reads nothing again, however many feeds it took. A long
+ * kept line is copied while it is scanned (the kernel's copy function). A
+ * held data line of SWAP_MIN bytes or more that completes while the data
+ * buffer is empty becomes the data buffer (the two buffers swap, data_off
+ * skipping the field name) instead of being copied, and the buffers swap
+ * back once the event is dispatched. Feeds of a few ASCII bytes that go on
+ * with a kept line take a short path in sse_parser_feed.
  *
  * The limit and the peak
  *
@@ -57,13 +73,438 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#define SSE_X86 1
+#include <immintrin.h>
+#define SSE_TARGET(isa) __attribute__((target(isa)))
+#else
+#define SSE_X86 0
+#endif
+
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SSE_CTZ64 1
+#else
+#define SSE_CTZ64 0
+#endif
+
+#if defined(__GNUC__)
+#define SSE_INLINE static inline __attribute__((always_inline))
+#define SSE_NOINLINE static __attribute__((noinline))
+#else
+#define SSE_INLINE static inline
+#define SSE_NOINLINE static
+#endif
+
 typedef unsigned char uchar;
 
 enum { LINE_OPEN = 0, LINE_KEPT = 1, LINE_IGNORED = 2 };
 
+/* A held data line at least this long becomes the data buffer (a swap)
+ * instead of being copied into it. */
+#define SWAP_MIN 256
+
 static const char k_message[] = "message";
 static const uchar k_bom[3] = {0xEF, 0xBB, 0xBF};
 static const char k_fffd[3] = {'\xEF', '\xBF', '\xBD'};
+
+/* ---- scan kernels ----
+ *
+ * A kernel (scalar, SSE2, AVX2) is chosen once per parser, in
+ * sse_parser_init (SSESPEC_SCAN, else the fastest the CPU runs), and its
+ * functions are called through p->kernel: the one dispatch point. Each
+ * reads only bytes of [s, end) and returns where it stopped:
+ *
+ *   special  the first byte the scalar loop must decide on: CR, LF or a
+ *            byte >= 0x80, or end. A kernel may skip bytes >= 0x80 that it
+ *            has proven to be whole well-formed UTF-8 sequences (AVX2 does);
+ *            it then stops at a sequence boundary. It never decides that
+ *            anything is invalid: where it has no proof it stops, and
+ *            utf8_seq and utf8_invalid_len decide, for every kernel.
+ *   eol      the first CR or LF, or end (a line being ignored, or one whose
+ *            UTF-8 is checked after it is held).
+ *   copy     see below.
+ *
+ * So the rules live in the portable code only, and every kernel must give
+ * the same records; tests/parser/test_kernels.c checks that, and CTest
+ * runs every parser test under each kernel. */
+
+typedef const uchar *(*scan_fn)(const uchar *s, const uchar *end);
+typedef const uchar *(*copy_fn)(char *dst, const uchar *s, const uchar *end);
+
+struct sse_kernel {
+  const char *name;
+  scan_fn special;
+  scan_fn eol;
+  /* special's first CR, LF or byte >= 0x80 (ASCII only: it proves no
+   * UTF-8), copying the bytes before it to dst; it may copy more, but never
+   * more than end - s bytes. For the rest of a held line: read once. */
+  copy_fn copy;
+};
+
+/* 1 for CR, LF and bytes >= 0x80. */
+// clang-format off
+static const uchar k_special[256] = {
+    ['\n'] = 1, ['\r'] = 1,
+#define R16(x) x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x
+    [0x80] = R16(1), R16(1), R16(1), R16(1), R16(1), R16(1), R16(1), R16(1),
+#undef R16
+};
+// clang-format on
+
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+#define LOWS UINT64_C(0x7F7F7F7F7F7F7F7F)
+
+/* The high bit of each byte of x that is not zero (exact: no borrow from
+ * one byte into the next). */
+static uint64_t nonzero_bytes(uint64_t x) {
+  return (((x & LOWS) + LOWS) | x) & HIGHS;
+}
+
+static uint64_t eol_bytes(uint64_t w) {
+  return (nonzero_bytes(w ^ (ONES * '\n')) & nonzero_bytes(w ^ (ONES * '\r'))) ^ HIGHS;
+}
+
+static uint64_t special_bytes(uint64_t w) {
+  return eol_bytes(w) | (w & HIGHS);
+}
+
+static uint64_t load64(const uchar *s) {
+  uint64_t w;
+  memcpy(&w, s, 8);
+  return w;
+}
+
+/* The first byte of the word at s that m (the high bits of the bytes found)
+ * marks; m is not 0. */
+static const uchar *first_marked(const uchar *s, uint64_t m) {
+#if SSE_CTZ64
+  return s + (__builtin_ctzll(m) >> 3);
+#else
+  /* Any byte order: the bit of byte i is where byte i of a word lies. */
+  for (int i = 0; i < 7; i++) {
+    uint64_t at = 0;
+    memset((uchar *)&at + i, 0x80, 1);
+    if (m & at) return s + i;
+  }
+  return s + 7;
+#endif
+}
+
+static const uchar *scan_special_scalar(const uchar *s, const uchar *end) {
+  while (end - s >= 16) {
+    uint64_t m0 = special_bytes(load64(s)), m1 = special_bytes(load64(s + 8));
+    if (m0) return first_marked(s, m0);
+    if (m1) return first_marked(s + 8, m1);
+    s += 16;
+  }
+  if (end - s >= 8) {
+    uint64_t m = special_bytes(load64(s));
+    if (m) return first_marked(s, m);
+    s += 8;
+  }
+  while (s < end && !k_special[*s]) s++;
+  return s;
+}
+
+static const uchar *scan_eol_scalar(const uchar *s, const uchar *end) {
+  while (end - s >= 16) {
+    uint64_t m0 = eol_bytes(load64(s)), m1 = eol_bytes(load64(s + 8));
+    if (m0) return first_marked(s, m0);
+    if (m1) return first_marked(s + 8, m1);
+    s += 16;
+  }
+  if (end - s >= 8) {
+    uint64_t m = eol_bytes(load64(s));
+    if (m) return first_marked(s, m);
+    s += 8;
+  }
+  while (s < end && *s != '\n' && *s != '\r') s++;
+  return s;
+}
+
+/* The portable copy: the scan, then memcpy. */
+static const uchar *copy_special_scalar(char *dst, const uchar *s, const uchar *end) {
+  const uchar *q = scan_special_scalar(s, end);
+  if (q > s) memcpy(dst, s, (size_t)(q - s));
+  return q;
+}
+
+static const struct sse_kernel k_scalar = {"scalar", scan_special_scalar, scan_eol_scalar,
+                                           copy_special_scalar};
+
+#if SSE_X86
+/* SSE2: 16 bytes per compare. movemask gives one bit per byte. */
+
+SSE_TARGET("sse2") static unsigned special16(__m128i v) {
+  const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+  __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr)), v);
+  return (unsigned)_mm_movemask_epi8(m);
+}
+
+SSE_TARGET("sse2") static unsigned eol16(__m128i v) {
+  const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+  return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr)));
+}
+
+SSE_TARGET("sse2") static __m128i load128(const uchar *s) {
+  return _mm_loadu_si128((const __m128i *)(const void *)s);
+}
+
+SSE_TARGET("sse2") static const uchar *scan_special_sse2(const uchar *s, const uchar *end) {
+  while (end - s >= 32) {
+    unsigned m = special16(load128(s)) | special16(load128(s + 16)) << 16;
+    if (m) return s + __builtin_ctz(m);
+    s += 32;
+  }
+  if (end - s >= 16) {
+    unsigned m = special16(load128(s));
+    if (m) return s + __builtin_ctz(m);
+    s += 16;
+  }
+  return scan_special_scalar(s, end);
+}
+
+SSE_TARGET("sse2") static const uchar *scan_eol_sse2(const uchar *s, const uchar *end) {
+  while (end - s >= 32) {
+    unsigned m = eol16(load128(s)) | eol16(load128(s + 16)) << 16;
+    if (m) return s + __builtin_ctz(m);
+    s += 32;
+  }
+  if (end - s >= 16) {
+    unsigned m = eol16(load128(s));
+    if (m) return s + __builtin_ctz(m);
+    s += 16;
+  }
+  return scan_eol_scalar(s, end);
+}
+
+/* AVX2: 32 bytes per compare; long runs 64 bytes per step, one test. */
+
+SSE_TARGET("avx2") static __m256i load256(const uchar *s) {
+  return _mm256_loadu_si256((const __m256i *)(const void *)s);
+}
+
+SSE_TARGET("avx2") static __m256i special32(__m256i v) {
+  const __m256i lf = _mm256_set1_epi8('\n'), cr = _mm256_set1_epi8('\r');
+  return _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, lf), _mm256_cmpeq_epi8(v, cr)), v);
+}
+
+SSE_TARGET("avx2") static __m256i eol32(__m256i v) {
+  const __m256i lf = _mm256_set1_epi8('\n'), cr = _mm256_set1_epi8('\r');
+  return _mm256_or_si256(_mm256_cmpeq_epi8(v, lf), _mm256_cmpeq_epi8(v, cr));
+}
+
+SSE_TARGET("avx2") static unsigned mask32(__m256i m) {
+  return (unsigned)_mm256_movemask_epi8(m);
+}
+
+/* The bytes of the 32 at v that the UTF-8 check of Keiser and Lemire
+ * ("Validating UTF-8 In Less Than One Instruction Per Byte", 2021; the
+ * lookup tables of simdjson and simdutf) flags, one bit per byte, taking
+ * the bytes before v as ASCII. A byte is flagged when it and the three
+ * before it are not a well-formed part of a sequence: a lead without its
+ * continuations is flagged at the byte that should have continued it. */
+SSE_TARGET("avx2") static unsigned utf8_errors32(__m256i v) {
+  enum {
+    TOO_SHORT = 1 << 0,  /* a lead followed by a lead or ASCII */
+    TOO_LONG = 1 << 1,   /* ASCII followed by a continuation */
+    OVERLONG_3 = 1 << 2, /* E0 80..9F */
+    TOO_LARGE = 1 << 3,  /* F4 90..BF, F5..FF 90..BF */
+    SURROGATE = 1 << 4,  /* ED A0..BF */
+    OVERLONG_2 = 1 << 5, /* C0, C1 */
+    TOO_LARGE_1000 = 1 << 6,
+    OVERLONG_4 = 1 << 6, /* F0 80..8F */
+    TWO_CONTS = 1 << 7,  /* a continuation after a continuation */
+    CARRY = TOO_SHORT | TOO_LONG | TWO_CONTS
+  };
+#define T16(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, q)                                        \
+  (char)(a), (char)(b), (char)(c), (char)(d), (char)(e), (char)(f), (char)(g), (char)(h),          \
+      (char)(i), (char)(j), (char)(k), (char)(l), (char)(m), (char)(n), (char)(o), (char)(q)
+#define BYTE_1_HIGH                                                                                \
+  T16(TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TWO_CONTS,   \
+      TWO_CONTS, TWO_CONTS, TWO_CONTS, TOO_SHORT | OVERLONG_2, TOO_SHORT,                          \
+      TOO_SHORT | OVERLONG_3 | SURROGATE, TOO_SHORT | TOO_LARGE | TOO_LARGE_1000 | OVERLONG_4)
+#define BYTE_1_LOW                                                                                 \
+  T16(CARRY | OVERLONG_3 | OVERLONG_2 | OVERLONG_4, CARRY | OVERLONG_2, CARRY, CARRY,              \
+      CARRY | TOO_LARGE, CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000,   \
+      CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000,                      \
+      CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000,                      \
+      CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000,                      \
+      CARRY | TOO_LARGE | TOO_LARGE_1000 | SURROGATE, CARRY | TOO_LARGE | TOO_LARGE_1000,          \
+      CARRY | TOO_LARGE | TOO_LARGE_1000)
+#define BYTE_2_HIGH                                                                                \
+  T16(TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT,      \
+      TOO_LONG | OVERLONG_2 | TWO_CONTS | OVERLONG_3 | TOO_LARGE_1000 | OVERLONG_4,                \
+      TOO_LONG | OVERLONG_2 | TWO_CONTS | OVERLONG_3 | TOO_LARGE,                                  \
+      TOO_LONG | OVERLONG_2 | TWO_CONTS | SURROGATE | TOO_LARGE,                                   \
+      TOO_LONG | OVERLONG_2 | TWO_CONTS | SURROGATE | TOO_LARGE, TOO_SHORT, TOO_SHORT, TOO_SHORT,  \
+      TOO_SHORT)
+  const __m256i byte_1_high = _mm256_setr_epi8(BYTE_1_HIGH, BYTE_1_HIGH);
+  const __m256i byte_1_low = _mm256_setr_epi8(BYTE_1_LOW, BYTE_1_LOW);
+  const __m256i byte_2_high = _mm256_setr_epi8(BYTE_2_HIGH, BYTE_2_HIGH);
+#undef T16
+#undef BYTE_1_HIGH
+#undef BYTE_1_LOW
+#undef BYTE_2_HIGH
+  const __m256i zero = _mm256_setzero_si256(), low4 = _mm256_set1_epi8(0x0F);
+  /* [0 (the ASCII before v), low lane of v], for the byte shifts across lanes */
+  const __m256i before = _mm256_permute2x128_si256(zero, v, 0x21);
+  __m256i prev1 = _mm256_alignr_epi8(v, before, 15);
+  __m256i prev2 = _mm256_alignr_epi8(v, before, 14);
+  __m256i prev3 = _mm256_alignr_epi8(v, before, 13);
+  __m256i sc = _mm256_and_si256(
+      _mm256_and_si256(
+          _mm256_shuffle_epi8(byte_1_high, _mm256_and_si256(_mm256_srli_epi16(prev1, 4), low4)),
+          _mm256_shuffle_epi8(byte_1_low, _mm256_and_si256(prev1, low4))),
+      _mm256_shuffle_epi8(byte_2_high, _mm256_and_si256(_mm256_srli_epi16(v, 4), low4)));
+  /* the third and fourth bytes of 3- and 4-byte sequences must be continuations */
+  __m256i third = _mm256_subs_epu8(prev2, _mm256_set1_epi8((char)(0xE0 - 0x80)));
+  __m256i fourth = _mm256_subs_epu8(prev3, _mm256_set1_epi8((char)(0xF0 - 0x80)));
+  __m256i must = _mm256_and_si256(_mm256_or_si256(third, fourth), _mm256_set1_epi8((char)0x80));
+  __m256i err = _mm256_xor_si256(must, sc);
+  return ~mask32(_mm256_cmpeq_epi8(err, zero));
+}
+
+/* special for AVX2, which also skips well-formed UTF-8 text: it returns the
+ * first CR or LF, or a byte >= 0x80 it could not prove to start a
+ * well-formed sequence (the caller decides on it), or end. Blocks of 32
+ * bytes, each starting at a sequence boundary: plain ASCII is skipped 64
+ * bytes per step; a block with other bytes is checked with utf8_errors32
+ * up to its first line end, or up to a sequence its end cuts short. A block
+ * that fails is not skipped: the scan stops at its first byte >= 0x80. */
+SSE_TARGET("avx2") static const uchar *scan_special_avx2(const uchar *s, const uchar *end) {
+  const uchar *start = s;
+  while (end - s >= 32) {
+    __m256i v = load256(s);
+    unsigned m = mask32(special32(v));
+    if (!m) {
+      s += 32;
+      if (s - start >= 64) { /* a long line: 64 bytes per step */
+        while (end - s >= 64) {
+          __m256i a = special32(load256(s)), b = special32(load256(s + 32));
+          if (mask32(_mm256_or_si256(a, b))) break;
+          s += 64;
+        }
+      }
+      continue;
+    }
+    const uchar *first = s + __builtin_ctz(m);
+    if (*first < 0x80) return first; /* CR or LF before any other byte: the common case */
+    unsigned eol = mask32(eol32(v));
+    unsigned first_eol = eol ? (unsigned)__builtin_ctz(eol) : 32;
+    /* The bytes proven: up to the line end; else up to the lead of a
+     * sequence the block's end cuts short (it starts the next block). */
+    unsigned upto = first_eol;
+    if (!eol) {
+      uchar last[3];
+      memcpy(last, s + 29, 3);
+      upto = last[2] >= 0xC0 ? 31 : last[1] >= 0xE0 ? 30 : last[0] >= 0xF0 ? 29 : 32;
+    }
+    /* Flags up to and including the byte at upto: a flag there is about
+     * the bytes before it. */
+    unsigned errors = utf8_errors32(v);
+    if (upto < 32) errors &= (2u << upto) - 1;
+    if (errors) return first;
+    if (eol) return s + first_eol;
+    s += upto;
+  }
+  if (end - s >= 16) {
+    unsigned m = special16(load128(s));
+    if (m) return s + __builtin_ctz(m);
+    s += 16;
+  }
+  return scan_special_scalar(s, end);
+}
+
+SSE_TARGET("avx2") static const uchar *scan_eol_avx2(const uchar *s, const uchar *end) {
+  if (end - s >= 32) {
+    unsigned m = mask32(eol32(load256(s)));
+    if (m) return s + __builtin_ctz(m);
+    s += 32;
+    while (end - s >= 64) {
+      __m256i a = eol32(load256(s)), b = eol32(load256(s + 32));
+      if (mask32(_mm256_or_si256(a, b))) {
+        m = mask32(a);
+        return m ? s + __builtin_ctz(m) : s + 32 + __builtin_ctz(mask32(b));
+      }
+      s += 64;
+    }
+    if (end - s >= 32) {
+      m = mask32(eol32(load256(s)));
+      if (m) return s + __builtin_ctz(m);
+      s += 32;
+    }
+  }
+  if (end - s >= 16) {
+    unsigned m = eol16(load128(s));
+    if (m) return s + __builtin_ctz(m);
+    s += 16;
+  }
+  return scan_eol_scalar(s, end);
+}
+
+/* Copies while scanning: each block is stored whole (it lies within
+ * [s, end)), and the scan stops in it or goes on. */
+SSE_TARGET("sse2")
+static const uchar *copy_special_sse2(char *dst, const uchar *s, const uchar *end) {
+  while (end - s >= 16) {
+    __m128i v = load128(s);
+    _mm_storeu_si128((__m128i *)(void *)dst, v);
+    unsigned m = special16(v);
+    if (m) return s + __builtin_ctz(m);
+    s += 16;
+    dst += 16;
+  }
+  return copy_special_scalar(dst, s, end);
+}
+
+SSE_TARGET("avx2")
+static const uchar *copy_special_avx2(char *dst, const uchar *s, const uchar *end) {
+  while (end - s >= 64) {
+    __m256i a = load256(s), b = load256(s + 32);
+    _mm256_storeu_si256((__m256i *)(void *)dst, a);
+    _mm256_storeu_si256((__m256i *)(void *)(dst + 32), b);
+    __m256i sa = special32(a), sb = special32(b);
+    if (mask32(_mm256_or_si256(sa, sb))) {
+      unsigned m = mask32(sa);
+      return m ? s + __builtin_ctz(m) : s + 32 + __builtin_ctz(mask32(sb));
+    }
+    s += 64;
+    dst += 64;
+  }
+  return copy_special_sse2(dst, s, end);
+}
+
+static const struct sse_kernel k_sse2 = {"sse2", scan_special_sse2, scan_eol_sse2,
+                                         copy_special_sse2};
+static const struct sse_kernel k_avx2 = {"avx2", scan_special_avx2, scan_eol_avx2,
+                                         copy_special_avx2};
+#endif
+
+/* The kernel called name if this CPU can run it, else NULL. */
+static const struct sse_kernel *kernel_named(const char *name) {
+  if (strcmp(name, "scalar") == 0) return &k_scalar;
+#if SSE_X86
+  __builtin_cpu_init();
+  if (strcmp(name, "sse2") == 0) return __builtin_cpu_supports("sse2") ? &k_sse2 : NULL;
+  if (strcmp(name, "avx2") == 0) return __builtin_cpu_supports("avx2") ? &k_avx2 : NULL;
+#endif
+  return NULL;
+}
+
+static const struct sse_kernel *kernel_best(void) {
+  static const char *const order[] = {"avx2", "sse2"};
+  for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+    const struct sse_kernel *k = kernel_named(order[i]);
+    if (k) return k;
+  }
+  return &k_scalar;
+}
+
+static int kernel_known(const char *name) {
+  return strcmp(name, "scalar") == 0 || strcmp(name, "sse2") == 0 || strcmp(name, "avx2") == 0;
+}
 
 /* ---- small helpers ---- */
 
@@ -113,7 +554,7 @@ static int account(sse_parser *p, size_t total, const char *what) {
 /* A kept line has n bytes so far. Over the limit, the message names the
  * count its first byte over the limit reached, which does not depend on how
  * the line was split into chunks. */
-static int account_line(sse_parser *p, size_t n) {
+SSE_INLINE int account_line(sse_parser *p, size_t n) {
   size_t total = sat_add(p->buffered, n);
   if (total > p->limit) {
     /* Read byte by byte, the line would have filled the limit first. */
@@ -144,12 +585,30 @@ static int buf_reserve(sse_parser *p, sse_buf *b, size_t need) {
   return SSE_OK;
 }
 
-static int buf_append(sse_parser *p, sse_buf *b, const void *src, size_t n) {
+/* memcpy, without a call for the few bytes of a small feed: fixed-size
+ * copies, overlapping, within [src, src + n). */
+SSE_INLINE void copy_bytes(char *dst, const uchar *src, size_t n) {
+  if (n >= 16) {
+    memcpy(dst, src, n);
+  } else if (n >= 8) {
+    memcpy(dst, src, 8);
+    memcpy(dst + n - 8, src + n - 8, 8);
+  } else if (n >= 4) {
+    memcpy(dst, src, 4);
+    memcpy(dst + n - 4, src + n - 4, 4);
+  } else if (n) {
+    dst[0] = (char)src[0];
+    dst[n / 2] = (char)src[n / 2];
+    dst[n - 1] = (char)src[n - 1];
+  }
+}
+
+static int buf_append(sse_parser *p, sse_buf *b, const uchar *src, size_t n) {
   if (n == 0) return SSE_OK;
   if (n > SIZE_MAX - b->len) return fail_nomem(p, SIZE_MAX);
   int rc = buf_reserve(p, b, b->len + n);
   if (rc) return rc;
-  memcpy(b->ptr + b->len, src, n);
+  copy_bytes(b->ptr + b->len, src, n);
   b->len += n;
   return SSE_OK;
 }
@@ -173,31 +632,48 @@ static size_t utf8_seq(const uchar *s, size_t n) {
   return 0;
 }
 
-/* The number of leading bytes of s that are well-formed UTF-8. ASCII is
- * checked eight bytes at a time. */
-static size_t utf8_valid_prefix(const uchar *s, size_t n) {
-  size_t i = 0;
+/* Skip well-formed sequences from s (a byte >= 0x80) on, while the next
+ * byte is not ASCII. Returns where that stopped: at an ASCII byte, at end,
+ * or at a byte that starts no well-formed sequence (*bad is then set to it
+ * if it was NULL, and the byte is skipped: the line is decoded later). */
+static const uchar *utf8_skip(const uchar *s, const uchar *end, const uchar **bad) {
+  do {
+    size_t k = utf8_seq(s, (size_t)(end - s));
+    if (!k) {
+      if (!*bad) *bad = s;
+      k = 1;
+    }
+    s += k;
+  } while (s < end && *s >= 0x80);
+  return s;
+}
+
+/* The end of the line from s: the first CR or LF, or end. Its UTF-8 is
+ * checked on the way: *bad is set to the first byte that starts no
+ * well-formed sequence (if it was NULL). A sequence cut short by end counts
+ * as such a byte. */
+SSE_INLINE const uchar *scan_line(scan_fn special, const uchar *s, const uchar *end,
+                                  const uchar **bad) {
   for (;;) {
-    while (n - i >= 32) {
-      uint64_t w0, w1, w2, w3;
-      memcpy(&w0, s + i, 8);
-      memcpy(&w1, s + i + 8, 8);
-      memcpy(&w2, s + i + 16, 8);
-      memcpy(&w3, s + i + 24, 8);
-      if ((w0 | w1 | w2 | w3) & UINT64_C(0x8080808080808080)) break;
-      i += 32;
-    }
-    while (n - i >= 8) {
-      uint64_t w;
-      memcpy(&w, s + i, 8);
-      if (w & UINT64_C(0x8080808080808080)) break;
-      i += 8;
-    }
-    while (i < n && s[i] < 0x80) i++;
-    if (i >= n) return n;
-    size_t k = utf8_seq(s + i, n - i);
-    if (!k) return i;
-    i += k;
+    if (end - s < 8) /* a few bytes (a small feed): no call */
+      while (s < end && !k_special[*s]) s++;
+    else
+      s = special(s, end);
+    if (s == end || *s < 0x80) return s;
+    s = utf8_skip(s, end, bad);
+  }
+}
+
+/* The number of leading bytes of s (n bytes, no CR or LF) that are
+ * well-formed UTF-8, the ASCII runs skipped by the kernel k. */
+static size_t utf8_valid_prefix(const struct sse_kernel *k, const uchar *s, size_t n) {
+  const uchar *at = s, *end = s + n;
+  for (;;) {
+    at = k->special(at, end);
+    if (at == end) return n;
+    size_t q = utf8_seq(at, (size_t)(end - at));
+    if (!q) return (size_t)(at - s);
+    at += q;
   }
 }
 
@@ -230,9 +706,11 @@ static size_t utf8_invalid_len(const uchar *s, size_t n) {
   return j;
 }
 
-/* Decode s (n bytes), whose first invalid byte is at valid, into out (which
- * may be NULL to only measure). Returns the decoded length. */
-static size_t utf8_decode(char *out, const uchar *s, size_t n, size_t valid) {
+/* Decode s (n bytes, no CR or LF), whose first invalid byte is at valid,
+ * into out (which may be NULL to only measure). Returns the decoded
+ * length. */
+static size_t utf8_decode(const struct sse_kernel *k, char *out, const uchar *s, size_t n,
+                          size_t valid) {
   size_t i = valid, o = valid;
   if (out && valid) memcpy(out, s, valid);
   while (i < n) {
@@ -240,7 +718,7 @@ static size_t utf8_decode(char *out, const uchar *s, size_t n, size_t valid) {
     if (out) memcpy(out + o, k_fffd, 3);
     o += 3;
     if (i >= n) break;
-    size_t v = utf8_valid_prefix(s + i, n - i);
+    size_t v = utf8_valid_prefix(k, s + i, n - i);
     if (out && v) memcpy(out + o, s + i, v);
     o += v;
     i += v;
@@ -248,12 +726,15 @@ static size_t utf8_decode(char *out, const uchar *s, size_t n, size_t valid) {
   return o;
 }
 
-/* ---- fields and dispatch ---- */
+/* ---- fields and dispatch ----
+ *
+ * Each takes the value (or comment text) v of n bytes and valid, the length
+ * of its well-formed UTF-8 prefix (n when it is all well-formed). */
 
 /* Set dst (the event type or last event ID buffer) to the decoded value. */
-static int set_field(sse_parser *p, sse_buf *dst, const uchar *v, size_t n, const char *what) {
-  size_t valid = utf8_valid_prefix(v, n);
-  size_t dlen = valid == n ? n : utf8_decode(NULL, v, n, valid);
+static int set_field(sse_parser *p, sse_buf *dst, const uchar *v, size_t n, size_t valid,
+                     const char *what) {
+  size_t dlen = valid == n ? n : utf8_decode(p->kernel, NULL, v, n, valid);
   size_t total = sat_add(p->buffered - dst->len, dlen);
   int rc = account(p, total, what);
   if (rc) return rc;
@@ -261,7 +742,7 @@ static int set_field(sse_parser *p, sse_buf *dst, const uchar *v, size_t n, cons
   if (valid == n) {
     if (n) memcpy(dst->ptr, v, n);
   } else {
-    utf8_decode(dst->ptr, v, n, valid);
+    utf8_decode(p->kernel, dst->ptr, v, n, valid);
   }
   dst->len = dlen;
   p->buffered = total;
@@ -275,21 +756,46 @@ static int materialize(sse_parser *p) {
   if (p->data_ref_len) memcpy(p->data.ptr, p->data_ref, p->data_ref_len);
   p->data.ptr[p->data_ref_len] = '\n';
   p->data.len = p->data_ref_len + 1;
+  p->data_off = 0;
   p->data_ref = NULL;
   return SSE_OK;
 }
 
-static int field_data(sse_parser *p, const uchar *v, size_t n, int in_chunk) {
-  size_t valid = utf8_valid_prefix(v, n);
-  size_t dlen = valid == n ? n : utf8_decode(NULL, v, n, valid);
+/* The value v (n bytes, all well-formed) ends the held line: make the line
+ * buffer the data buffer, which is empty, instead of copying the value. */
+static int swap_in_data(sse_parser *p, const uchar *v, size_t n) {
+  size_t off = (size_t)(v - (const uchar *)p->line.ptr);
+  int rc = buf_reserve(p, &p->line, off + n + 1);
+  if (rc) return rc;
+  sse_buf t = p->data;
+  p->data = p->line;
+  p->line = t;
+  p->line.len = 0;
+  p->data.ptr[off + n] = '\n';
+  p->data.len = off + n + 1;
+  p->data_off = off;
+  return SSE_OK;
+}
+
+/* Add the value v to the data buffer (see field_data). */
+SSE_NOINLINE int field_data_any(sse_parser *p, const uchar *v, size_t n, size_t valid,
+                                int in_chunk) {
+  size_t dlen = valid == n ? n : utf8_decode(p->kernel, NULL, v, n, valid);
   size_t total = sat_add(sat_add(p->buffered, dlen), 1);
   int rc = account(p, total, "adding a data field");
   if (rc) return rc;
-  if (valid == n && in_chunk && p->data.len == 0 && !p->data_ref) {
-    p->data_ref = (const char *)v;
-    p->data_ref_len = n;
-    p->buffered = total;
-    return SSE_OK;
+  if (valid == n && p->data.len == 0 && !p->data_ref) {
+    if (in_chunk) {
+      p->data_ref = (const char *)v;
+      p->data_ref_len = n;
+      p->buffered = total;
+      return SSE_OK;
+    }
+    if (n >= SWAP_MIN) {
+      if ((rc = swap_in_data(p, v, n))) return rc;
+      p->buffered = total;
+      return SSE_OK;
+    }
   }
   if (p->data_ref && (rc = materialize(p))) return rc;
   if ((rc = buf_reserve(p, &p->data, sat_add(sat_add(p->data.len, dlen), 1)))) return rc;
@@ -297,12 +803,39 @@ static int field_data(sse_parser *p, const uchar *v, size_t n, int in_chunk) {
   if (valid == n) {
     if (n) memcpy(out, v, n);
   } else {
-    utf8_decode(out, v, n, valid);
+    utf8_decode(p->kernel, out, v, n, valid);
   }
   out[dlen] = '\n';
   p->data.len += dlen + 1;
   p->buffered = total;
   return SSE_OK;
+}
+
+/* A data field. The common cases first, inline, when the value is valid
+ * and the limit far: the first value of an event, in the caller's chunk, is
+ * remembered; a later one is appended when the data buffer has room. That
+ * is what field_data_any does then, too. */
+SSE_INLINE int field_data(sse_parser *p, const uchar *v, size_t n, size_t valid, int in_chunk) {
+  if (valid == n && !p->data_ref && p->buffered < p->limit && n < p->limit - p->buffered) {
+    size_t total = p->buffered + n + 1;
+    if (in_chunk && p->data.len == 0) { /* remember it */
+      if (total > p->peak) p->peak = total;
+      p->data_ref = (const char *)v;
+      p->data_ref_len = n;
+      p->buffered = total;
+      return SSE_OK;
+    }
+    if (p->data.len && p->data.cap - p->data.len > n) { /* append it: there is room */
+      if (total > p->peak) p->peak = total;
+      char *out = p->data.ptr + p->data.len;
+      copy_bytes(out, v, n);
+      out[n] = '\n';
+      p->data.len += n + 1;
+      p->buffered = total;
+      return SSE_OK;
+    }
+  }
+  return field_data_any(p, v, n, valid, in_chunk);
 }
 
 static int field_retry(sse_parser *p, const uchar *v, size_t n) {
@@ -322,32 +855,38 @@ static int field_retry(sse_parser *p, const uchar *v, size_t n) {
   return SSE_OK;
 }
 
-static int comment(sse_parser *p, const uchar *t, size_t n) {
-  size_t valid = utf8_valid_prefix(t, n);
+static int comment(sse_parser *p, const uchar *t, size_t n, size_t valid) {
   const char *text = (const char *)t;
   size_t len = n;
   if (valid != n) {
-    len = utf8_decode(NULL, t, n, valid);
+    len = utf8_decode(p->kernel, NULL, t, n, valid);
     int rc = buf_reserve(p, &p->scratch, len);
     if (rc) return rc;
-    utf8_decode(p->scratch.ptr, t, n, valid);
+    utf8_decode(p->kernel, p->scratch.ptr, t, n, valid);
     text = p->scratch.ptr;
   }
   if (p->cb.on_comment(p->user, text, len)) return fail_callback(p, "on_comment");
   return SSE_OK;
 }
 
-static int dispatch(sse_parser *p) {
+/* The last event ID string := the last event ID buffer. */
+SSE_NOINLINE int set_last_id(sse_parser *p) {
+  size_t total = sat_add(p->buffered - p->last_id.len, p->id.len);
+  int rc = account(p, total, "setting the last event ID");
+  if (rc) return rc;
+  if ((rc = buf_reserve(p, &p->last_id, p->id.len))) return rc;
+  if (p->id.len) memcpy(p->last_id.ptr, p->id.ptr, p->id.len);
+  p->last_id.len = p->id.len;
+  p->buffered = total;
+  return SSE_OK;
+}
+
+SSE_INLINE int dispatch(sse_parser *p) {
   /* 1. The last event ID string := the last event ID buffer. */
   if (p->id.len != p->last_id.len ||
       (p->id.len && memcmp(p->id.ptr, p->last_id.ptr, p->id.len) != 0)) {
-    size_t total = sat_add(p->buffered - p->last_id.len, p->id.len);
-    int rc = account(p, total, "setting the last event ID");
+    int rc = set_last_id(p);
     if (rc) return rc;
-    if ((rc = buf_reserve(p, &p->last_id, p->id.len))) return rc;
-    if (p->id.len) memcpy(p->last_id.ptr, p->id.ptr, p->id.len);
-    p->last_id.len = p->id.len;
-    p->buffered = total;
   }
   /* 2. No data: reset the data and event type buffers, dispatch nothing. */
   if (!p->data_ref && p->data.len == 0) {
@@ -363,10 +902,20 @@ static int dispatch(sse_parser *p) {
     p->buffered -= p->data_ref_len + 1;
     p->data_ref = NULL;
   } else {
-    ev.data = p->data.ptr;
-    ev.data_len = p->data.len - 1;
-    p->buffered -= p->data.len;
+    ev.data = p->data.ptr + p->data_off;
+    ev.data_len = p->data.len - p->data_off - 1;
+    p->buffered -= p->data.len - p->data_off;
     p->data.len = 0;
+    if (p->data_off) {
+      /* The data buffer was the line buffer (swap_in_data), and no line is
+       * held now (an empty line is never held): give it back, so that one
+       * buffer keeps holding long lines and the two do not alternate. The
+       * memory does not move: ev.data stays valid. */
+      sse_buf t = p->data;
+      p->data = p->line;
+      p->line = t;
+      p->data_off = 0;
+    }
   }
   if (p->type.len) {
     ev.type = p->type.ptr;
@@ -383,14 +932,15 @@ static int dispatch(sse_parser *p) {
   return SSE_OK;
 }
 
-/* Process one complete line (raw bytes, line ending excluded). in_chunk: it
- * lies in the caller's chunk, not in the line buffer. */
-static int process_line(sse_parser *p, const uchar *l, size_t n, int in_chunk) {
-  if (n == 0) return dispatch(p);
+/* A line that is not empty and does not start with "data:" (see
+ * process_line). */
+SSE_NOINLINE int process_field(sse_parser *p, const uchar *l, size_t n, size_t valid,
+                               int in_chunk) {
+  int rc;
   if (l[0] == ':') {
     if (!p->cb.on_comment) return SSE_OK;
-    int rc = account_line(p, n);
-    return rc ? rc : comment(p, l + 1, n - 1);
+    if ((rc = account_line(p, n))) return rc;
+    return comment(p, l + 1, n - 1, valid - 1);
   }
   const uchar *colon = memchr(l, ':', n);
   size_t name_len = colon ? (size_t)(colon - l) : n;
@@ -400,16 +950,16 @@ static int process_line(sse_parser *p, const uchar *l, size_t n, int in_chunk) {
     v++;
     vn--;
   }
-  int rc;
+  size_t vvalid = valid - (size_t)(v - l); /* used for known names only */
   switch (name_len) {
   case 4:
     if (memcmp(l, "data", 4) != 0) break;
     if ((rc = account_line(p, n))) return rc;
-    return field_data(p, v, vn, in_chunk);
+    return field_data(p, v, vn, vvalid, in_chunk);
   case 5:
     if (memcmp(l, "event", 5) == 0) {
       if ((rc = account_line(p, n))) return rc;
-      return set_field(p, &p->type, v, vn, "setting the event type");
+      return set_field(p, &p->type, v, vn, vvalid, "setting the event type");
     }
     if (memcmp(l, "retry", 5) == 0 && p->cb.on_retry) {
       if ((rc = account_line(p, n))) return rc;
@@ -420,27 +970,50 @@ static int process_line(sse_parser *p, const uchar *l, size_t n, int in_chunk) {
     if (memcmp(l, "id", 2) != 0) break;
     if ((rc = account_line(p, n))) return rc;
     if (vn && memchr(v, 0, vn)) return SSE_OK; /* an id with NULL is ignored */
-    return set_field(p, &p->id, v, vn, "setting the last event ID buffer");
+    return set_field(p, &p->id, v, vn, vvalid, "setting the last event ID buffer");
   default:
     break;
   }
   return SSE_OK; /* any other field is ignored */
 }
 
+/* Process one complete line (raw bytes, line ending excluded; its first
+ * valid bytes are well-formed UTF-8). in_chunk: it lies in the caller's
+ * chunk, not in the line buffer. Field names are ASCII and so lie within
+ * the valid prefix whenever they are known. The common cases inline. */
+SSE_INLINE int process_line(sse_parser *p, const uchar *l, size_t n, size_t valid, int in_chunk) {
+  if (n == 0) return dispatch(p);
+  if (n >= 5 && memcmp(l, "data:", 5) == 0) {
+    size_t skip = n > 5 && l[5] == ' ' ? 6 : 5;
+    int rc = account_line(p, n);
+    if (rc) return rc;
+    return field_data(p, l + skip, n - skip, valid - skip, in_chunk);
+  }
+  return process_field(p, l, n, valid, in_chunk);
+}
+
 /* ---- lines across chunks ---- */
 
 /* Whether the name so far (n <= 5 bytes, no colon seen) can still become a
  * field name the parser keeps. */
+/* Whether the n (<= 5) bytes at a equal the first n of the name lit (whose
+ * length is m). A loop, not memcmp: these are a few bytes, often one. */
+static int name_eq(const char *a, size_t n, const char *lit, size_t m) {
+  if (n > m) return 0;
+  for (size_t i = 0; i < n; i++)
+    if (a[i] != lit[i]) return 0;
+  return 1;
+}
+
 static int name_prefix_kept(const sse_parser *p, const char *name, size_t n) {
-  return (n <= 4 && memcmp(name, "data", n) == 0) || (n <= 5 && memcmp(name, "event", n) == 0) ||
-         (n <= 2 && memcmp(name, "id", n) == 0) ||
-         (n <= 5 && p->cb.on_retry && memcmp(name, "retry", n) == 0);
+  return name_eq(name, n, "data", 4) || name_eq(name, n, "event", 5) || name_eq(name, n, "id", 2) ||
+         (p->cb.on_retry && name_eq(name, n, "retry", 5));
 }
 
 static int name_kept(const sse_parser *p, const char *name, size_t n) {
-  return (n == 4 && memcmp(name, "data", 4) == 0) || (n == 5 && memcmp(name, "event", 5) == 0) ||
-         (n == 2 && memcmp(name, "id", 2) == 0) ||
-         (n == 5 && p->cb.on_retry && memcmp(name, "retry", 5) == 0);
+  return (n == 4 && name_eq(name, n, "data", 4)) || (n == 5 && name_eq(name, n, "event", 5)) ||
+         (n == 2 && name_eq(name, n, "id", 2)) ||
+         (n == 5 && p->cb.on_retry && name_eq(name, n, "retry", 5));
 }
 
 /* Classify the line made of the held bytes (p->line, an open line: no colon
@@ -448,25 +1021,57 @@ static int name_kept(const sse_parser *p, const char *name, size_t n) {
 static int classify(const sse_parser *p, const uchar *b, size_t bn, int complete) {
   const uchar *a = (const uchar *)p->line.ptr;
   size_t an = p->line.len;
+  if (an == 0 && bn >= 5 && memcmp(b, "data:", 5) == 0) return LINE_KEPT; /* the common case */
   if (an + bn == 0) return complete ? LINE_KEPT : LINE_OPEN;
   uchar first = an ? a[0] : b[0];
   if (first == ':') return p->cb.on_comment ? LINE_KEPT : LINE_IGNORED;
-  const uchar *colon = bn ? memchr(b, ':', bn) : NULL;
+  /* A colon further than six bytes into the line makes a name too long to
+   * keep: look no further. */
+  size_t look = bn < 6 - an ? bn : 6 - an, k = 0;
+  while (k < look && b[k] != ':') k++;
+  const uchar *colon = k < look ? b + k : NULL;
   size_t name_len = an + (colon ? (size_t)(colon - b) : bn);
   if (name_len > 5) return LINE_IGNORED;
   char name[5];
-  if (an) memcpy(name, a, an);
-  if (name_len > an) memcpy(name + an, b, name_len - an);
+  for (size_t i = 0; i < name_len; i++) name[i] = (char)(i < an ? a[i] : b[i - an]);
   if (colon || complete) return name_kept(p, name, name_len) ? LINE_KEPT : LINE_IGNORED;
   return name_prefix_kept(p, name, name_len) ? LINE_OPEN : LINE_IGNORED;
 }
 
-/* The chunk ends inside a line: hold its bytes [s, s + n), n > 0. */
-static int line_partial(sse_parser *p, const uchar *s, size_t n) {
+/* Forget the held line. */
+static void line_clear(sse_parser *p) {
+  p->line.len = 0;
+  p->line_valid = 0;
+}
+
+/* Check the held line's UTF-8 from where the last check stopped; return
+ * the length of its well-formed prefix so far. A check stops at the first
+ * invalid sequence for good (checking again from there costs one step), and
+ * at a sequence the line's end cuts short until more bytes come. */
+static size_t line_validate(sse_parser *p) {
+  const uchar *l = (const uchar *)p->line.ptr;
+  if (p->line_valid < p->line.len)
+    p->line_valid += utf8_valid_prefix(p->kernel, l + p->line_valid, p->line.len - p->line_valid);
+  return p->line_valid;
+}
+
+/* n new bytes were appended to the held line; good of them are known to be
+ * well-formed UTF-8 (SIZE_MAX: not checked). Bring line_valid up to date. */
+static void line_grew(sse_parser *p, size_t n, size_t good) {
+  if (good != SIZE_MAX && p->line_valid == p->line.len - n)
+    p->line_valid += good; /* they follow a clean boundary: the scan said it all */
+  else
+    line_validate(p); /* a sequence split between chunks, or not scanned */
+}
+
+/* The chunk ends inside a line: hold its bytes [s, s + n), n > 0; good of
+ * them are well-formed UTF-8 (SIZE_MAX: not checked). copied: a kept line's
+ * bytes are already in place after the held ones (see feed_bytes). */
+static int line_partial(sse_parser *p, const uchar *s, size_t n, size_t good, int copied) {
   if (p->line_mode == LINE_OPEN) {
     p->line_mode = (unsigned char)classify(p, s, n, 0);
     if (p->line_mode == LINE_IGNORED) {
-      p->line.len = 0;
+      line_clear(p);
       return SSE_OK;
     }
   }
@@ -475,27 +1080,83 @@ static int line_partial(sse_parser *p, const uchar *s, size_t n) {
     int rc = account_line(p, sat_add(p->line.len, n));
     if (rc) return rc;
   }
-  return buf_append(p, &p->line, s, n);
+  int rc = SSE_OK;
+  if (copied)
+    p->line.len += n;
+  else
+    rc = buf_append(p, &p->line, s, n);
+  if (rc == SSE_OK) line_grew(p, n, good);
+  return rc;
 }
 
-/* A line ends after its bytes [s, s + n) of this chunk. */
-static int line_complete(sse_parser *p, const uchar *s, size_t n) {
+/* A line ends after its bytes [s, s + n) of this chunk; some of it is held
+ * (or it is ignored). good: as for line_partial. */
+static int line_complete(sse_parser *p, const uchar *s, size_t n, size_t good, int copied) {
   int mode = p->line_mode;
   p->line_mode = LINE_OPEN;
   if (mode == LINE_IGNORED) {
-    p->line.len = 0;
+    line_clear(p);
     return SSE_OK;
   }
-  if (p->line.len == 0) return process_line(p, s, n, 1);
+  if (p->line.len == 0) {
+    if (good == SIZE_MAX) good = utf8_valid_prefix(p->kernel, s, n);
+    return process_line(p, s, n, good, 1);
+  }
   if (mode == LINE_OPEN && classify(p, s, n, 1) == LINE_IGNORED) {
-    p->line.len = 0;
+    line_clear(p);
     return SSE_OK;
   }
   int rc = account_line(p, sat_add(p->line.len, n));
-  if (!rc) rc = buf_append(p, &p->line, s, n);
-  if (!rc) rc = process_line(p, (const uchar *)p->line.ptr, p->line.len, 0);
-  p->line.len = 0;
+  if (!rc) {
+    if (copied)
+      p->line.len += n;
+    else
+      rc = buf_append(p, &p->line, s, n);
+  }
+  if (!rc) {
+    line_grew(p, n, good);
+    rc = process_line(p, (const uchar *)p->line.ptr, p->line.len, line_validate(p), 0);
+  }
+  line_clear(p);
   return rc;
+}
+
+/* The line ending at e (CR or LF) ends; return the first byte after it. A
+ * CR at the end of the chunk leaves after_cr set, to skip an LF that may
+ * start the next chunk. Called before the line is processed. */
+SSE_INLINE const uchar *line_end(sse_parser *p, const uchar *e, const uchar *end) {
+  const uchar *next = e + 1;
+  if (*e == '\r') {
+    if (next == end)
+      p->after_cr = 1; /* skip an LF that may start the next chunk */
+    else if (*next == '\n')
+      next++;
+  }
+  return next;
+}
+
+/* Read lines from s, the start of a line with nothing held, to end. The
+ * one loop that reads the bytes of lines in the caller's chunk: the kernel
+ * skips to the next CR, LF or non-ASCII byte, and the decision is made
+ * here. */
+static int feed_lines(sse_parser *p, const uchar *s, const uchar *end) {
+  const scan_fn special = p->kernel->special;
+  while (s < end) {
+    int rc;
+    if (*s == '\n' || *s == '\r') { /* an empty line */
+      s = line_end(p, s, end);
+      rc = dispatch(p);
+    } else {
+      const uchar *bad = NULL, *e = scan_line(special, s, end, &bad);
+      if (e == end) return line_partial(p, s, (size_t)(end - s), (size_t)((bad ? bad : e) - s), 0);
+      const uchar *l = s;
+      size_t n = (size_t)(e - l);
+      s = line_end(p, e, end);
+      rc = process_line(p, l, n, bad ? (size_t)(bad - l) : n, 1);
+    }
+    if (rc) return rc;
+  }
+  return SSE_OK;
 }
 
 static int feed_bytes(sse_parser *p, const uchar *s, const uchar *end) {
@@ -516,41 +1177,55 @@ static int feed_bytes(sse_parser *p, const uchar *s, const uchar *end) {
     if (*s == '\n') s++;
     p->after_cr = 0;
   }
-  /* lf: the next LF, or end if there is none. cr: the next CR if it comes
-   * before lf, else lf (no CR before it). NULL: not searched yet. The CR
-   * search stops at the LF, so an LF-terminated stream is not scanned
-   * ahead of the line being read. */
-  const uchar *cr = NULL, *lf = NULL;
-  while (s < end) {
-    if (!lf || lf < s) {
-      lf = memchr(s, '\n', (size_t)(end - s));
-      if (!lf) lf = end;
+  if (s < end && (p->line.len || p->line_mode != LINE_OPEN)) {
+    /* The rest of a line held from earlier chunks (or being ignored). Its
+     * UTF-8 is checked in the same scan when the held bytes end at a
+     * sequence boundary; otherwise after they are appended. */
+    const uchar *e, *bad = NULL;
+    size_t good = SIZE_MAX;
+    int copied = 0;
+    size_t rest = (size_t)(end - s);
+    if (p->line_mode == LINE_KEPT && p->line_valid == p->line.len && rest >= 64 &&
+        p->line.len <= p->limit && p->buffered <= p->limit - p->line.len &&
+        rest <= p->limit - p->line.len - p->buffered) {
+      /* A long kept line goes on: copy while scanning, into room for the
+       * whole rest of the chunk. Only when all of it would be within the
+       * limit: then account_line cannot fail, and the buffer stays bounded
+       * by the limit. */
+      int rc = buf_reserve(p, &p->line, p->line.len + rest);
+      if (rc) return rc;
+      char *dst = p->line.ptr + p->line.len;
+      e = p->kernel->copy(dst, s, end);
+      if (e < end && *e >= 0x80) { /* not ASCII: check it, then copy the rest */
+        const uchar *q = e;
+        e = scan_line(p->kernel->special, q, end, &bad);
+        memcpy(dst + (q - s), q, (size_t)(e - q));
+      }
+      good = (size_t)((bad ? bad : e) - s);
+      copied = 1;
+    } else if (p->line_mode != LINE_IGNORED && p->line_valid == p->line.len) {
+      e = scan_line(p->kernel->special, s, end, &bad);
+      good = (size_t)((bad ? bad : e) - s);
+    } else if (end - s < 8) {
+      for (e = s; e < end && *e != '\n' && *e != '\r';) e++;
+    } else {
+      e = p->kernel->eol(s, end);
     }
-    if (!cr || cr < s) {
-      cr = lf > s ? memchr(s, '\r', (size_t)(lf - s)) : NULL;
-      if (!cr) cr = lf;
-    }
-    const uchar *e = cr < lf ? cr : lf;
-    if (e == end) return line_partial(p, s, (size_t)(end - s));
-    const uchar *next = e + 1;
-    if (*e == '\r') {
-      if (next == end)
-        p->after_cr = 1; /* skip an LF that may start the next chunk */
-      else if (*next == '\n')
-        next++;
-    }
-    int rc = line_complete(p, s, (size_t)(e - s));
+    if (e == end) return line_partial(p, s, (size_t)(end - s), good, copied);
+    const uchar *next = line_end(p, e, end);
+    int rc = line_complete(p, s, (size_t)(e - s), good, copied);
     if (rc) return rc;
     s = next;
   }
-  return SSE_OK;
+  return feed_lines(p, s, end);
 }
 
 /* ---- the public functions ---- */
 
 static void new_stream(sse_parser *p) {
-  p->line.len = 0;
+  line_clear(p);
   p->data.len = 0;
+  p->data_off = 0;
   p->type.len = 0;
   p->id.len = 0;
   p->data_ref = NULL;
@@ -569,6 +1244,14 @@ void sse_parser_init(sse_parser *p, const sse_callbacks *cb, void *user) {
   p->user = user;
   p->realloc_fn = libc_realloc;
   p->limit = SSE_DEFAULT_LIMIT;
+  /* The one dispatch point: SSESPEC_SCAN, else the fastest. */
+  const char *want = getenv("SSESPEC_SCAN");
+  if (want && *want) {
+    const struct sse_kernel *k = kernel_named(want);
+    p->kernel = k ? k : &k_scalar;
+  } else {
+    p->kernel = kernel_best();
+  }
   new_stream(p);
 }
 
@@ -590,6 +1273,24 @@ int sse_parser_feed(sse_parser *p, const void *buf, size_t len) {
     return SSE_EINVAL;
   }
   const uchar *s = buf;
+  size_t held = p->line.len;
+  if (len < 16 && p->line_mode == LINE_KEPT && !p->at_start && !p->after_cr &&
+      p->line_valid == held && p->line.cap - held >= len && held <= p->limit &&
+      len <= p->limit - held && p->buffered <= p->limit - held - len) {
+    /* A few more ASCII bytes of a kept line, all within the limit and the
+     * line buffer: append them, which is all the general path would do
+     * (line_partial: account_line cannot fail, buf_append needs no room,
+     * and they are well-formed UTF-8). One byte per feed lives here. */
+    size_t i = 0;
+    while (i < len && !k_special[s[i]]) i++;
+    if (i == len) {
+      copy_bytes(p->line.ptr + p->line.len, s, len);
+      p->line.len += len;
+      p->line_valid = p->line.len;
+      if (p->buffered + p->line.len > p->peak) p->peak = p->buffered + p->line.len;
+      return SSE_OK;
+    }
+  }
   int rc = feed_bytes(p, s, s + len);
   if (rc == SSE_OK && p->data_ref) rc = materialize(p);
   return rc;
@@ -648,4 +1349,27 @@ const char *sse_strerror(int code) {
   default:
     return "unknown error code";
   }
+}
+
+const char *sse_parser_kernel(const sse_parser *p) {
+  return p->kernel ? p->kernel->name : k_scalar.name;
+}
+
+int sse_parser_set_kernel(sse_parser *p, const char *name) {
+  if (!name || !*name) {
+    p->kernel = kernel_best();
+    return SSE_OK;
+  }
+  const struct sse_kernel *k = kernel_named(name);
+  if (!k) {
+    if (kernel_known(name))
+      snprintf(p->message, sizeof p->message,
+               "sse_parser_set_kernel: this CPU cannot run the %s kernel", name);
+    else
+      snprintf(p->message, sizeof p->message,
+               "sse_parser_set_kernel: no kernel called \"%.40s\" (scalar, sse2, avx2)", name);
+    return SSE_EINVAL;
+  }
+  p->kernel = k;
+  return SSE_OK;
 }

@@ -78,6 +78,9 @@ typedef struct sse_callbacks {
  * NULL. ctx is the pointer given to sse_parser_set_allocator. */
 typedef void *(*sse_realloc_fn)(void *ctx, void *ptr, size_t size);
 
+/* A scan kernel (see sse_parser_kernel). Private. */
+struct sse_kernel;
+
 /* A growable byte buffer. Private. */
 typedef struct sse_buf {
   char *ptr;
@@ -93,29 +96,33 @@ typedef struct sse_parser {
   sse_realloc_fn realloc_fn;
   void *realloc_ctx;
   size_t limit;
-  size_t buffered; /* bytes held in data (or data_ref), type, id and last_id;
-                      the line being read is counted on top of it */
-  size_t peak;      /* the most bytes ever held at once */
-  sse_buf line;     /* raw bytes of a line that spans chunks */
-  sse_buf data;     /* the data buffer, decoded */
-  sse_buf type;     /* the event type buffer, decoded */
-  sse_buf id;       /* the last event ID buffer, decoded */
-  sse_buf last_id;  /* the last event ID string, decoded */
-  sse_buf scratch;  /* a comment's text, when it needed U+FFFD replacement */
-  const char *data_ref; /* the data buffer's one value (without its LF), still
-                           in the caller's chunk; NULL when not in use */
+  size_t buffered;                 /* bytes held in data (or data_ref), type, id and last_id;
+                                      the line being read is counted on top of it */
+  size_t peak;                     /* the most bytes ever held at once */
+  const struct sse_kernel *kernel; /* the scan kernel, chosen at init */
+  sse_buf line;                    /* raw bytes of a line that spans chunks */
+  size_t line_valid;               /* leading bytes of line known to be well-formed UTF-8 */
+  sse_buf data;                    /* the data buffer, decoded (from data_off on) */
+  size_t data_off;                 /* where the data buffer starts in data.ptr */
+  sse_buf type;                    /* the event type buffer, decoded */
+  sse_buf id;                      /* the last event ID buffer, decoded */
+  sse_buf last_id;                 /* the last event ID string, decoded */
+  sse_buf scratch;                 /* a comment's text, when it needed U+FFFD replacement */
+  const char *data_ref;            /* the data buffer's one value (without its LF), still
+                                      in the caller's chunk; NULL when not in use */
   size_t data_ref_len;
   unsigned char bom_len;   /* BOM bytes matched so far at the stream start */
   unsigned char at_start;  /* still checking for a BOM */
   unsigned char after_cr;  /* the last byte seen was a CR ending a line */
   unsigned char line_mode; /* the line being read: open, kept or ignored */
-  int status;             /* SSE_OK, or the failure that abandoned the stream */
-  char message[192];      /* the last failure, in words */
+  int status;              /* SSE_OK, or the failure that abandoned the stream */
+  char message[192];       /* the last failure, in words */
 } sse_parser;
 
 /* Set up p for a new stream with the callbacks cb (copied; NULL for none)
- * and user passed to each of them, the default limit and the libc
- * allocator. Allocates nothing. Call sse_parser_free() when done. */
+ * and user passed to each of them, the default limit, the libc allocator
+ * and a scan kernel (see sse_parser_kernel). Allocates nothing. Call
+ * sse_parser_free() when done. */
 void sse_parser_init(sse_parser *p, const sse_callbacks *cb, void *user);
 
 /* Set the limit on buffered bytes: the partial line plus the pending event
@@ -171,6 +178,37 @@ const char *sse_parser_error(const sse_parser *p);
 
 /* A short fixed description of a return code. */
 const char *sse_strerror(int code);
+
+/* Scan kernels. The parser looks for line ends (CR, LF) and for bytes that
+ * are not ASCII with one of these kernels:
+ *   "avx2"    x86 with AVX2: 32 bytes per instruction; it also skips text
+ *             it has proven to be well-formed UTF-8
+ *   "sse2"    x86 with SSE2: 16 bytes per instruction
+ *   "scalar"  portable C, eight bytes per step (every platform)
+ * A kernel only skips to the next byte that matters; every decision about
+ * that byte is made by the same portable code, so which kernel runs changes
+ * speed only, never records, return codes, messages or the peak.
+ *
+ * sse_parser_init picks "avx2" if the CPU (and OS) support it, else "sse2"
+ * if supported, else "scalar", unless the environment variable SSESPEC_SCAN
+ * names one ("scalar", "sse2", "avx2"; unset or empty: that default). If
+ * SSESPEC_SCAN names an unknown kernel, or one this CPU cannot run, the
+ * parser still works, with "scalar": a caller that must know compares
+ * sse_parser_kernel() with what it asked for, or calls
+ * sse_parser_set_kernel() itself and checks its result. */
+
+/* The name of the kernel p uses: "avx2", "sse2" or "scalar". A static
+ * string. */
+const char *sse_parser_kernel(const sse_parser *p);
+
+/* Make p use the kernel called name ("scalar", "sse2", "avx2"), or the
+ * default (as above, without SSESPEC_SCAN) when name is NULL or "". May be
+ * called at any time, also between feeds of one stream.
+ * Returns:
+ *   SSE_OK        p now uses that kernel.
+ *   SSE_EINVAL    the name is unknown or this CPU cannot run that kernel;
+ *                 p keeps its kernel and sse_parser_error() says which. */
+int sse_parser_set_kernel(sse_parser *p, const char *name);
 
 #ifdef __cplusplus
 }

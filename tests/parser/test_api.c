@@ -642,6 +642,8 @@ static void test_strerror(void) {
 }
 
 int main(void) {
+  int k = t_kernel_env();
+  if (k) return k;
   test_einval();
   test_elimit_line();
   test_elimit_default();

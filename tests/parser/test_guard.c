@@ -70,6 +70,8 @@ static void run_edges(int guard) {
 }
 
 int main(void) {
+  int k = t_kernel_env();
+  if (k) return k;
   run_cases(1);
   run_cases(2);
   run_edges(1);

@@ -30,6 +30,30 @@ int t_done(const char *name) {
   return 0;
 }
 
+int t_kernel_env(void) {
+  const char *want = getenv("SSESPEC_SCAN");
+  if (!want || !*want) return 0;
+  sse_parser p;
+  sse_parser_init(&p, NULL, NULL);
+  const char *got = sse_parser_kernel(&p);
+  int rc = 0;
+  if (strcmp(got, want) == 0) {
+    printf("SSESPEC_SCAN=%s: running the %s kernel\n", want, got);
+  } else if (strcmp(want, "scalar") == 0 || strcmp(want, "sse2") == 0 ||
+             strcmp(want, "avx2") == 0) {
+    /* known: the parser fell back because the CPU cannot run it, which
+     * sse_parser_set_kernel confirms */
+    rc = sse_parser_set_kernel(&p, want) == SSE_EINVAL ? 77 : 1;
+    fprintf(stderr, "SSESPEC_SCAN=%s but the parser runs %s%s\n", want, got,
+            rc == 77 ? ": this CPU cannot run it; skipped" : "");
+  } else {
+    fprintf(stderr, "SSESPEC_SCAN=%s names no kernel (scalar, sse2, avx2)\n", want);
+    rc = 1;
+  }
+  sse_parser_free(&p);
+  return rc;
+}
+
 int t_streq(const char *a, const char *b) {
   return a && b && strcmp(a, b) == 0;
 }
@@ -331,6 +355,7 @@ void *counting_realloc(void *ctx, void *ptr, size_t size) {
   if (!nh) return NULL;
   if (!h) st->live++;
   st->bytes = st->bytes - old + size;
+  if (st->bytes > st->most) st->most = st->bytes;
   nh->size = size;
   return nh + 1;
 }

@@ -35,6 +35,12 @@ int t_done(const char *name);
       t_fail(__FILE__, __LINE__, "%s:\n--- got:\n%s\n--- expected:\n%s", #actual, a_, e_);         \
   } while (0)
 
+/* With SSESPEC_SCAN set, check that sse_parser_init runs the kernel it
+ * names, and say so. Returns 0 to go on, 77 (skipped) if this CPU cannot
+ * run that kernel, 1 if it names no kernel or was not honoured. Call it
+ * first in main: `int k = t_kernel_env(); if (k) return k;`. */
+int t_kernel_env(void);
+
 int t_streq(const char *a, const char *b);
 /* Whether hay contains needle. */
 int t_contains(const char *hay, const char *needle);
@@ -147,6 +153,7 @@ typedef struct alloc_stats {
   int fail_all; /* fail every call that allocates */
   long live;    /* blocks currently held */
   size_t bytes; /* bytes currently held */
+  size_t most;  /* the most bytes held at once */
 } alloc_stats;
 
 /* An sse_realloc_fn; ctx is an alloc_stats. */
