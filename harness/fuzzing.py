@@ -1,0 +1,529 @@
+"""`./ssespec fuzz` and `./ssespec replay`: fuzzing campaigns and replays.
+
+fuzz [TARGET...] --seconds N [--jobs J]
+    Builds the libFuzzer targets (fuzz/build.sh, with clang) into build/fuzz,
+    runs each for N seconds on J cores with the seed corpus (generated from
+    corpus/cases), corpus/regressions/TARGET and a working corpus in
+    build/fuzz/work/TARGET, reports executions per second, coverage and
+    findings, minimizes every finding into corpus/regressions/TARGET/<sha1>.
+    Exit status: 0 no finding, 1 a finding, 2 the run could not be done.
+
+replay [PATH...] [--target T]
+    Runs the replay drivers (fuzz-replay-TARGET, the normal CMake build with
+    gcc, ASan+UBSan by default; no clang) over the regressions and the seeds,
+    or over the files and directories given. Exit status: 0 every input
+    passed, 1 an input is a finding, 2 the replay could not be done.
+
+The targets, their input format and the files are described in
+docs/fuzzing.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NoReturn, Sequence
+
+from . import build, deps
+from .errors import Fatal
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGETS = ("parse", "split", "diff")
+CLANG_PACKAGES = ("clang", "libclang-rt-14-dev")
+SANITIZERS = {
+    "address": "-fsanitize=address",
+    "address,undefined": "-fsanitize=address,undefined -fno-sanitize-recover=all",
+}
+MINIMIZE_SECONDS = 60  # the most one finding's minimization may take
+
+
+# ------------------------------------------------------------------ clang
+
+
+def _clang_works(clang: str) -> bool:
+    """Whether clang links a libFuzzer target with ASan (the runtime is there)."""
+    with tempfile.TemporaryDirectory() as d:
+        src = Path(d) / "t.c"
+        src.write_text("#include <stddef.h>\n#include <stdint.h>\n"
+                       "int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)"
+                       " { (void)d; (void)n; return 0; }\n")
+        r = subprocess.run([clang, "-fsanitize=fuzzer,address,undefined", str(src), "-o",
+                            str(Path(d) / "t")], capture_output=True, stdin=subprocess.DEVNULL)
+        return r.returncode == 0
+
+
+def find_clang() -> str | None:
+    for name in ("clang", "clang-14"):
+        path = shutil.which(name)
+        if path and _clang_works(path):
+            return path
+    return None
+
+
+def ensure_clang() -> str:
+    """clang with its fuzzer runtime: found, installed (as root), or Fatal."""
+    clang = find_clang()
+    if clang:
+        return clang
+    deps.DEPS.setdefault("clang-fuzzer", deps.Dep(
+        "clang with its libFuzzer runtime", lambda: find_clang() is not None, CLANG_PACKAGES))
+    try:
+        deps.ensure("clang-fuzzer")
+    except Fatal:
+        raise Fatal(f"clang or its fuzzer runtime is missing; install: apt-get install -y "
+                    f"{' '.join(CLANG_PACKAGES)}") from None
+    clang = find_clang()
+    if not clang:
+        raise Fatal(f"install: apt-get install -y {' '.join(CLANG_PACKAGES)}")
+    return clang
+
+
+# ------------------------------------------------------------------ building
+
+
+@dataclass
+class Layout:
+    """Where a campaign keeps its files."""
+
+    root: Path  # build/fuzz
+    regressions: Path  # corpus/regressions
+
+    def out(self, sanitize: str, trace_cmp: bool = True) -> Path:
+        return self.root / ("out-" + sanitize.replace(",", "-") + ("" if trace_cmp else "-nocmp"))
+
+    def seeds(self, target: str) -> Path:
+        return self.root / "seeds" / target
+
+    def work(self, target: str) -> Path:
+        return self.root / "work" / target
+
+    def artifacts(self, target: str) -> Path:
+        return self.root / "artifacts" / target
+
+    def logs(self, target: str) -> Path:
+        return self.root / "logs" / target
+
+
+def build_targets(clang: str, layout: Layout, sanitize: str, targets: Sequence[str],
+                  parser_src: Path | None, trace_cmp: bool = True) -> Path:
+    """Run fuzz/build.sh with OSS-Fuzz's variables; return $OUT."""
+    out = layout.out(sanitize, trace_cmp)
+    out.mkdir(parents=True, exist_ok=True)
+    cflags = f"{SANITIZERS[sanitize]} -fsanitize=fuzzer-no-link -g -O2"
+    if not trace_cmp:
+        cflags += " -fno-sanitize-coverage=trace-cmp"
+    env = dict(os.environ, CC=clang, OUT=str(out), LIB_FUZZING_ENGINE="-fsanitize=fuzzer",
+               CFLAGS=cflags, SSESPEC_FUZZ_TARGETS=" ".join(targets))
+    env.pop("CXX", None)
+    env.pop("CXXFLAGS", None)
+    if parser_src:
+        env["SSESPEC_PARSER_SRC"] = str(parser_src)
+    r = subprocess.run(["bash", str(ROOT / "fuzz" / "build.sh")], env=env, capture_output=True,
+                       text=True, stdin=subprocess.DEVNULL)
+    if r.returncode != 0:
+        sys.stderr.write(r.stdout + r.stderr)
+        raise Fatal("fuzz/build.sh failed; see the output above")
+    for t in targets:
+        seeds = layout.seeds(t)
+        if seeds.exists():
+            shutil.rmtree(seeds)
+        seeds.mkdir(parents=True)
+        with zipfile.ZipFile(out / f"{t}_seed_corpus.zip") as z:
+            z.extractall(seeds)
+    return out
+
+
+# ------------------------------------------------------------------ libFuzzer output
+
+
+_PULSE = re.compile(r"^#(\d+)\s+\w+\s+cov: (\d+) ft: (\d+) corp: (\d+)/\S+.*?exec/s: (\d+)")
+_STAT = re.compile(r"^stat::(\w+):\s*(\d+)")
+_ARTIFACT = re.compile(r"Test unit written to (\S+)")
+
+
+@dataclass
+class JobStats:
+    execs: int = 0
+    exec_per_sec: int = 0
+    cov: int = 0
+    ft: int = 0
+    corpus: int = 0
+
+
+@dataclass
+class Finding:
+    target: str
+    artifact: Path
+    summary: str
+    kept: Path | None = None
+    detail: str = ""
+
+
+@dataclass
+class TargetResult:
+    target: str
+    jobs: list[JobStats] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    cpu_seconds: float = 0.0  # CPU time the fuzzer's processes used
+
+    @property
+    def execs(self) -> int:
+        return sum(j.execs for j in self.jobs)
+
+    @property
+    def exec_per_cpu_sec(self) -> int:
+        """Executions per second of CPU time: the speed per core, whatever else
+        the machine was doing."""
+        return int(self.execs / self.cpu_seconds) if self.cpu_seconds > 0 else 0
+
+    @property
+    def exec_per_sec(self) -> int:
+        return sum(j.exec_per_sec for j in self.jobs)
+
+    @property
+    def cov(self) -> int:
+        return max((j.cov for j in self.jobs), default=0)
+
+    @property
+    def ft(self) -> int:
+        return max((j.ft for j in self.jobs), default=0)
+
+
+def parse_log(text: str) -> tuple[JobStats, list[tuple[Path, str]]]:
+    """Stats and (artifact, summary) pairs from one libFuzzer job's output."""
+    st = JobStats()
+    artifacts: list[tuple[Path, str]] = []
+    summary = ""
+    for line in text.splitlines():
+        m = _PULSE.match(line)
+        if m:
+            st.execs, st.cov, st.ft, st.corpus, st.exec_per_sec = (int(g) for g in m.groups())
+            continue
+        m = _STAT.match(line)
+        if m:
+            if m.group(1) == "number_of_executed_units":
+                st.execs = int(m.group(2))
+            elif m.group(1) == "average_exec_per_sec":
+                st.exec_per_sec = int(m.group(2))
+            continue
+        if line.startswith("==== finding:"):
+            summary = line[len("==== finding:"):].strip()
+        elif not summary and ("ERROR: AddressSanitizer" in line or "runtime error:" in line
+                              or "ERROR: LeakSanitizer" in line or "ERROR: libFuzzer" in line
+                              or line.startswith("ALARM: working on the last Unit")):
+            summary = line.strip()
+        m = _ARTIFACT.search(line)
+        if m:
+            artifacts.append((Path(m.group(1)), summary or "a crash"))
+            summary = ""
+    return st, artifacts
+
+
+# ------------------------------------------------------------------ a campaign
+
+
+def options_of(out: Path, target: str) -> list[str]:
+    """The [libfuzzer] options of $OUT/<target>.options as flags."""
+    flags = []
+    opts = out / f"{target}.options"
+    if opts.exists():
+        for line in opts.read_text().splitlines():
+            if "=" in line and not line.lstrip().startswith(("[", "#")):
+                k, v = (s.strip() for s in line.split("=", 1))
+                flags.append(f"-{k}={out / v if k == 'dict' else v}")
+    return flags
+
+
+def minimize(binary: Path, artifact: Path, workdir: Path, seconds: int) -> Path:
+    """libFuzzer's -minimize_crash, bounded in time; the smallest input found."""
+    best = workdir / f"minimized-{artifact.name}"
+    subprocess.run([str(binary), "-minimize_crash=1", f"-max_total_time={seconds}",
+                    "-runs=1000000", f"-exact_artifact_path={best}", str(artifact)],
+                   cwd=workdir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, timeout=seconds + 60)
+    if best.exists() and best.stat().st_size <= artifact.stat().st_size and _crashes(binary, best):
+        return best
+    return artifact
+
+
+def _crashes(binary: Path, path: Path) -> bool:
+    r = subprocess.run([str(binary), "-runs=1", str(path)], stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=120)
+    return r.returncode != 0
+
+
+def describe(binary: Path, path: Path) -> str:
+    """What the target says about one input: its finding report, shortened."""
+    r = subprocess.run([str(binary), "-runs=1", str(path)], stdin=subprocess.DEVNULL,
+                       capture_output=True, text=True, errors="replace", timeout=120)
+    lines = r.stderr.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("==== finding:"):
+            block = []
+            for more in lines[i + 1:]:
+                if re.match(r"^==\d+==", more) or more.startswith("    #"):
+                    break
+                block.append(more)
+            return "\n".join(block[:40])
+    keep_lines = [ln for ln in lines if "ERROR:" in ln or "SUMMARY:" in ln or "runtime error" in ln]
+    return "\n".join(keep_lines[:5])
+
+
+def keep(finding: Finding, data: bytes, regressions: Path) -> Path:
+    d = regressions / finding.target
+    d.mkdir(parents=True, exist_ok=True)
+    path = d / hashlib.sha1(data).hexdigest()[:16]
+    path.write_bytes(data)
+    return path
+
+
+MERGE_ABOVE = 3000  # a working corpus with more inputs is merged first
+
+
+def merge_work(binary: Path, work: Path, out: Path, target: str) -> None:
+    """Shrink the working corpus to the inputs that add coverage (-merge=1):
+    it only grows across runs, and a large corpus slows the fuzzer."""
+    fresh = work.with_name(work.name + ".merged")
+    if fresh.exists():
+        shutil.rmtree(fresh)
+    fresh.mkdir()
+    r = subprocess.run([str(binary), "-merge=1", *options_of(out, target), str(fresh), str(work)],
+                       cwd=fresh.parent, capture_output=True, stdin=subprocess.DEVNULL, timeout=1800)
+    if r.returncode == 0 and any(fresh.iterdir()):
+        shutil.rmtree(work)
+        fresh.rename(work)
+    else:
+        shutil.rmtree(fresh, ignore_errors=True)
+
+
+def run_target(out: Path, layout: Layout, target: str, seconds: int, jobs: int,
+               do_minimize: bool, verbose: bool) -> TargetResult:
+    binary = out / target
+    work, logs, arts = layout.work(target), layout.logs(target), layout.artifacts(target)
+    for d in (work, logs, arts):
+        d.mkdir(parents=True, exist_ok=True)
+    if sum(1 for _ in work.iterdir()) > MERGE_ABOVE:
+        merge_work(binary, work, out, target)
+    for old in logs.glob("*.log"):
+        old.unlink()
+    corpora = [work, layout.seeds(target)]
+    reg = layout.regressions / target
+    if reg.is_dir() and any(reg.iterdir()):
+        corpora.append(reg)
+    cmd = [str(binary), *options_of(out, target), f"-max_total_time={seconds}",
+           f"-artifact_prefix={arts}/", "-print_final_stats=1", "-timeout=10",
+           "-rss_limit_mb=2048", *map(str, corpora)]
+    if jobs > 1:
+        cmd[1:1] = [f"-jobs={jobs}", f"-workers={jobs}"]
+    sys.stdout.flush()
+    print(f"ssespec fuzz: {target}: {seconds} s on {jobs} job{'s' if jobs > 1 else ''}",
+          file=sys.stderr, flush=True)
+    log = logs / "main.log"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with open(log, "wb") as f:
+        subprocess.run(cmd, cwd=logs, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                       timeout=seconds * 2 + 300)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    texts = [p.read_text(errors="replace") for p in sorted(logs.glob("fuzz-*.log"))] if jobs > 1 \
+        else [log.read_text(errors="replace")]
+    if verbose:
+        for t in texts:
+            sys.stderr.write(t)
+    result = TargetResult(target, cpu_seconds=cpu)
+    seen: set[str] = set()
+    for text in texts:
+        st, arts_found = parse_log(text)
+        result.jobs.append(st)
+        for path, summary in arts_found:
+            path = path if path.is_absolute() else logs / path
+            if not path.exists() or path.name in seen:
+                continue
+            seen.add(path.name)
+            result.findings.append(Finding(target, path, summary))
+    for fnd in result.findings:
+        best = fnd.artifact
+        if do_minimize and fnd.artifact.name.startswith("crash-"):
+            best = minimize(binary, fnd.artifact, arts, min(MINIMIZE_SECONDS, max(10, seconds)))
+        fnd.kept = keep(fnd, best.read_bytes(), layout.regressions)
+        fnd.detail = describe(binary, fnd.kept)
+    return result
+
+
+def report(results: list[TargetResult], seconds: int, sanitize: str) -> None:
+    print(f"fuzzing: {seconds} s per target, sanitizers: {sanitize}")
+    for r in results:
+        per_job = "/".join(str(j.exec_per_sec) for j in r.jobs) or "?"
+        print(f"  {r.target:6} {r.exec_per_sec:>8} exec/s ({per_job} per job; "
+              f"{r.exec_per_cpu_sec} per CPU second)  {r.execs} runs  "
+              f"cov {r.cov}  ft {r.ft}  findings {len(r.findings)}")
+        for f in r.findings:
+            where = f.kept.relative_to(ROOT) if f.kept and f.kept.is_relative_to(ROOT) else f.kept
+            print(f"    finding: {f.summary}\n      kept as {where}")
+            for line in f.detail.splitlines():
+                print(f"      | {line}")
+    sys.stdout.flush()
+
+
+# ------------------------------------------------------------------ replay
+
+
+def replay_paths(paths: Sequence[str], only: str | None, layout: Layout) -> dict[str, list[Path]]:
+    """target -> the paths to replay with it."""
+    targets = [only] if only else list(TARGETS)
+    plan: dict[str, list[Path]] = {t: [] for t in targets}
+    if paths:
+        for p in map(Path, paths):
+            if not p.exists():
+                raise Fatal(f"{p}: no such file or directory")
+            named = [t for t in TARGETS if t in p.resolve().parts]
+            for t in targets:
+                if only or not named or t in named:
+                    plan[t].append(p)
+        return plan
+    for t in targets:
+        reg = layout.regressions / t
+        if reg.is_dir():
+            plan[t].append(reg)
+        plan[t].append(layout.seeds(t))
+    return plan
+
+
+def generate_seeds(layout: Layout) -> None:
+    r = subprocess.run([sys.executable, str(ROOT / "fuzz" / "make_seeds.py"), "--out",
+                        str(layout.root / "seeds")], capture_output=True, text=True,
+                       stdin=subprocess.DEVNULL)
+    if r.returncode != 0:
+        sys.stderr.write(r.stdout + r.stderr)
+        raise Fatal("fuzz/make_seeds.py failed; see the output above")
+
+
+def replay(args: argparse.Namespace, layout: Layout) -> int:
+    if not args.paths:
+        generate_seeds(layout)
+    plan = replay_paths(args.paths, args.target, layout)
+    out = build.build(args.build, quiet=True)
+    found = unreadable = False
+    for target, paths in plan.items():
+        if not paths:
+            continue
+        driver = build.find_executable(out, f"fuzz-replay-{target}")
+        if driver is None:
+            raise Fatal(f"the build in {out} made no fuzz-replay-{target}")
+        r = subprocess.run([str(driver), *map(str, paths)], capture_output=True, text=True,
+                           stdin=subprocess.DEVNULL)
+        if r.returncode == 0:
+            print(r.stdout.strip())
+            continue
+        sys.stderr.write(r.stderr)
+        if r.returncode == 2:
+            print(f"fuzz-replay-{target}: could not read every input", file=sys.stderr)
+            unreadable = True
+        else:
+            print(f"fuzz-replay-{target}: FINDING (exit status {r.returncode})")
+            found = True
+    return 1 if found else 2 if unreadable else 0
+
+
+# ------------------------------------------------------------------ command lines
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise Fatal(f"{self.prog}: {message}")
+
+
+def make_parser(command: str) -> argparse.ArgumentParser:
+    if command == "fuzz":
+        p = _Parser(prog="ssespec fuzz", description="Fuzz the reference parser with libFuzzer "
+                    "(docs/fuzzing.md). Exit status: 0 no finding, 1 a finding, 2 not done.")
+        p.add_argument("targets", nargs="*", metavar="TARGET",
+                       help=f"targets to fuzz (default all: {' '.join(TARGETS)})")
+        p.add_argument("--seconds", type=int, default=60, help="time per target (default 60)")
+        p.add_argument("--jobs", type=int, default=1, help="parallel jobs per target (default 1)")
+        p.add_argument("--sanitize", choices=sorted(SANITIZERS), default="address,undefined",
+                       help="sanitizers (default address,undefined)")
+        # Differential fuzzing of another parser through the adapter protocol
+        # (docs/adapter-protocol.md) comes here: an `impl` target that sends
+        # each input's chunks to the adapter and compares its records with
+        # the reference parser's, like `diff` does with the literal one.
+        p.add_argument("--impl", metavar="ADAPTER", help="(not yet) fuzz another parser through "
+                       "an adapter, differentially against the reference parser")
+        p.add_argument("--no-trace-cmp", action="store_true",
+                       help="build without comparison tracing: about 1.5 times the executions "
+                       "per second, without libFuzzer's comparison-guided mutations")
+        p.add_argument("--no-minimize", action="store_true", help="keep findings as found")
+        p.add_argument("--parser-src", type=Path, help="build against this copy of parser/sse.c")
+        p.add_argument("--build-dir", type=Path, default=ROOT / "build" / "fuzz")
+        p.add_argument("--regressions", type=Path, default=ROOT / "corpus" / "regressions",
+                       help="where findings are kept (default corpus/regressions)")
+        p.add_argument("-v", "--verbose", action="store_true", help="show libFuzzer's output")
+        return p
+    p = _Parser(prog="ssespec replay", description="Replay fuzz inputs through the replay "
+                "drivers (no clang needed). Exit status: 0 all pass, 1 a finding, 2 not done.")
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help="files or directories (default: corpus/regressions and the seeds)")
+    p.add_argument("--target", choices=TARGETS, help="only this target")
+    p.add_argument("--build", choices=sorted(build.KINDS), default="asan",
+                   help="which build of the drivers (default asan: ASan+UBSan)")
+    p.add_argument("--build-dir", type=Path, default=ROOT / "build" / "fuzz")
+    p.add_argument("--regressions", type=Path, default=ROOT / "corpus" / "regressions")
+    return p
+
+
+def fuzz(args: argparse.Namespace) -> int:
+    if args.impl:
+        raise Fatal("fuzz --impl is not implemented yet")
+    targets = list(dict.fromkeys(args.targets)) or list(TARGETS)
+    for t in targets:
+        if t not in TARGETS:
+            raise Fatal(f"unknown target {t!r} (targets: {', '.join(TARGETS)})")
+    if args.seconds < 1 or args.jobs < 1:
+        raise Fatal("--seconds and --jobs must be at least 1")
+    if args.parser_src and not args.parser_src.is_file():
+        raise Fatal(f"--parser-src {args.parser_src}: no such file")
+    layout = Layout(args.build_dir.resolve(), args.regressions.resolve())
+    clang = ensure_clang()
+    started = time.monotonic()
+    out = build_targets(clang, layout, args.sanitize, targets, args.parser_src,
+                        not args.no_trace_cmp)
+    results = [run_target(out, layout, t, args.seconds, args.jobs, not args.no_minimize,
+                          args.verbose) for t in targets]
+    report(results, args.seconds, args.sanitize)
+    print(f"  ({time.monotonic() - started:.0f} s in all)")
+    return 1 if any(r.findings for r in results) else 0
+
+
+def main(argv: Sequence[str]) -> int:
+    """argv[0] is the command: `fuzz` or `replay`; the rest are its arguments."""
+    try:
+        if not argv or argv[0] not in ("fuzz", "replay"):
+            raise Fatal("usage: fuzz [TARGET...] --seconds N [--jobs J] | replay [PATH...] "
+                        "[--target T]")
+        args = make_parser(argv[0]).parse_args(list(argv[1:]))
+        if argv[0] == "fuzz":
+            return fuzz(args)
+        return replay(args, Layout(args.build_dir.resolve(), args.regressions.resolve()))
+    except Fatal as e:
+        print(f"ssespec: {e}", file=sys.stderr)
+        return e.exit_status
+    except SystemExit as e:  # --help
+        return e.code if isinstance(e.code, int) else 0
+    except KeyboardInterrupt:
+        print("ssespec: interrupted", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
