@@ -883,8 +883,8 @@ SSE_NOINLINE int set_last_id(sse_parser *p) {
 
 SSE_INLINE int dispatch(sse_parser *p) {
   /* 1. The last event ID string := the last event ID buffer. */
-  if (p->id.len != p->last_id.len ||
-      (p->id.len && memcmp(p->id.ptr, p->last_id.ptr, p->id.len) != 0)) {
+  if (!p->id_follows_last && (p->id.len != p->last_id.len ||
+      (p->id.len && memcmp(p->id.ptr, p->last_id.ptr, p->id.len) != 0))) {
     int rc = set_last_id(p);
     if (rc) return rc;
   }
@@ -970,6 +970,7 @@ SSE_NOINLINE int process_field(sse_parser *p, const uchar *l, size_t n, size_t v
     if (memcmp(l, "id", 2) != 0) break;
     if ((rc = account_line(p, n))) return rc;
     if (vn && memchr(v, 0, vn)) return SSE_OK; /* an id with NULL is ignored */
+    p->id_follows_last = 0;
     return set_field(p, &p->id, v, vn, vvalid, "setting the last event ID buffer");
   default:
     break;
@@ -1227,7 +1228,10 @@ static void new_stream(sse_parser *p) {
   p->data.len = 0;
   p->data_off = 0;
   p->type.len = 0;
+  /* A new stream's last event ID buffer starts as the last event ID string
+   * (rule C7-id-buffer), without a copy: until an id field, it is that string. */
   p->id.len = 0;
+  p->id_follows_last = 1;
   p->data_ref = NULL;
   p->data_ref_len = 0;
   p->buffered = p->last_id.len;

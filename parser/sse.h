@@ -114,6 +114,7 @@ typedef struct sse_parser {
   unsigned char bom_len;   /* BOM bytes matched so far at the stream start */
   unsigned char at_start;  /* still checking for a BOM */
   unsigned char after_cr;  /* the last byte seen was a CR ending a line */
+  unsigned char id_follows_last; /* the id buffer is (a copy of) last_id: no id field yet */
   unsigned char line_mode; /* the line being read: open, kept or ignored */
   int status;              /* SSE_OK, or the failure that abandoned the stream */
   char message[192];       /* the last failure, in words */
@@ -150,8 +151,12 @@ int sse_parser_feed(sse_parser *p, const void *buf, size_t len);
  * after the last line ending is not a line; an event without its empty line
  * is not dispatched). The last event ID string keeps its value; read it
  * with sse_parser_last_event_id(). The parser is then ready for a new
- * stream (a reconnection's body: BOM, line and buffers start afresh; the
- * last event ID string stays).
+ * stream (a reconnection's body: BOM, line, data and event type buffers
+ * start afresh; the last event ID string stays, and the new stream's last
+ * event ID buffer starts as that string, so an event dispatched before the
+ * new stream's first id field keeps the last event ID. This is what
+ * browsers and web-platform-tests' format-field-id.htm do; 9.2.6 can be
+ * read as starting the buffer empty: see rule C7-id-buffer).
  * Returns SSE_OK, or the code that abandoned the stream (SSE_ELIMIT,
  * SSE_ENOMEM, SSE_ECALLBACK); the parser is ready for a new stream either
  * way. */

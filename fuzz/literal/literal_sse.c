@@ -357,10 +357,13 @@ void lit_begin_stream(lit_parser *p) {
   p->pending_cr = 0;
   /* "When a stream is parsed, a data buffer, an event type buffer, and a
    * last event ID buffer must be associated with it. They must be
-   * initialized to the empty string." */
+   * initialized to the empty string." The project reads the last of these
+   * as web-platform-tests (format-field-id.htm) and browsers do: a new
+   * stream's last event ID buffer starts as the last event ID string (rule
+   * C7-id-buffer, an open point). For the first stream both are empty. */
   text_clear(&p->data_buffer);
   text_clear(&p->event_type_buffer);
-  text_clear(&p->last_event_id_buffer);
+  text_set(&p->last_event_id_buffer, p->last_event_id_string.cp, p->last_event_id_string.len);
 }
 
 void lit_reset(lit_parser *p) {

@@ -35,11 +35,7 @@ DELAY_SLACK_MS = 25  # the harness's allowance below MIN for timer granularity
 
 # Scenarios the reference client does not pass yet, with the reason; a
 # strict xfail, so the marker must go once it passes.
-KNOWN = {
-    "last-event-id-persists": "the reference parser starts each stream with an empty "
-    "last event ID buffer (sse_parser_finish), so the first event of a reconnection "
-    "without an id field gets lastEventId \"\" (WPT expects the previous ID)",
-}
+KNOWN: dict[str, str] = {}
 
 
 # ---------------------------------------------------------------- binaries

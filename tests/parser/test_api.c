@@ -441,10 +441,13 @@ static void test_finish_new_stream(void) {
   CHECK_INT(feed_s(&p, ": c\n"), SSE_OK);
   CHECK_STR(str_cstr(&r.log), "C| c\n");
   CHECK_STR(last_id(&p), "5"); /* still: nothing dispatched yet */
-  /* the stream's buffers start empty: no data, type "message", and the
-   * last event ID buffer is empty, so dispatch sets the string to "" */
+  /* the data and type buffers start empty; the last event ID buffer starts
+   * as the last event ID string (rule C7-id-buffer), so "b" keeps "5" */
   CHECK_INT(feed_s(&p, "data: b\n\n"), SSE_OK);
-  CHECK_STR(str_cstr(&r.log), "C| c\nE|message|b|\n");
+  CHECK_STR(str_cstr(&r.log), "C| c\nE|message|b|5\n");
+  CHECK_STR(last_id(&p), "5");
+  /* an id field of the new stream replaces it, an empty one empties it */
+  CHECK_INT(feed_s(&p, "id\n\n"), SSE_OK);
   CHECK_STR(last_id(&p), "");
   CHECK_INT(sse_parser_finish(&p), SSE_OK);
 
@@ -452,8 +455,10 @@ static void test_finish_new_stream(void) {
   CHECK_INT(feed_s(&p, "id: 7\n\ndata: a\r"), SSE_OK);
   CHECK_INT(sse_parser_finish(&p), SSE_OK);
   CHECK_STR(last_id(&p), "7");
-  CHECK_INT(feed_s(&p, "\n"), SSE_OK); /* an empty line: dispatch sets "" */
-  CHECK_STR(last_id(&p), "");
+  CHECK_INT(feed_s(&p, "\n"), SSE_OK); /* an empty line, not an LF after CR */
+  CHECK_STR(last_id(&p), "7");       /* dispatch copies the buffer, still "7" */
+  CHECK_INT(sse_parser_feed(&p, "id: \0x\n\n", 8), SSE_OK); /* ignored: stays "7" */
+  CHECK_STR(last_id(&p), "7");
   CHECK_INT(sse_parser_finish(&p), SSE_OK);
 
   /* a BOM in stream 2 after stream 1 had none; a partial BOM at finish */
@@ -462,7 +467,7 @@ static void test_finish_new_stream(void) {
   CHECK_INT(feed_s(&p, "\xEF\xBB\xBF"
                        "data: y\n\n"),
             SSE_OK);
-  CHECK(t_contains(str_cstr(&r.log), "E|message|x|\nE|message|y|\n"));
+  CHECK(t_contains(str_cstr(&r.log), "E|message|x|7\nE|message|y|7\n"));
   sse_parser_free(&p);
   str_free(&r.log);
 }
