@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/decimal.h"
 #include "common/json.h"
 #include "eventsource.h"
 #include "report.h"
@@ -82,15 +83,7 @@ static void usage(FILE *f) {
 }
 
 static int parse_u64(const char *s, uint64_t *out) {
-  if (!s || !*s) return -1;
-  uint64_t v = 0;
-  for (const char *p = s; *p; p++) {
-    if (*p < '0' || *p > '9') return -1;
-    if (v > (UINT64_MAX - 9) / 10) return -1;
-    v = v * 10 + (uint64_t)(*p - '0');
-  }
-  *out = v;
-  return 0;
+  return decimal_u64(s, s ? strlen(s) : 0, UINT64_MAX, out);
 }
 
 int main(int argc, char **argv) {

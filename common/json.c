@@ -46,9 +46,7 @@ static size_t utf8_seq(const unsigned char *p, const unsigned char *end, size_t 
   return 0;
 }
 
-/* Encode code point cp (a Unicode scalar value) as UTF-8 at out; returns
- * the number of bytes. */
-static size_t utf8_put(char *out, unsigned long cp) {
+size_t utf8_encode(char *out, uint32_t cp) {
   if (cp < 0x80) {
     out[0] = (char)cp;
     return 1;
@@ -553,7 +551,7 @@ static int jr_string(jr *r, char **out, size_t *out_len) {
           rd += 6;
         }
         /* the UTF-8 (at most 4 bytes) is never longer than its escape */
-        wr += utf8_put(buf + wr, (unsigned long)cp);
+        wr += utf8_encode(buf + wr, (uint32_t)cp);
         break;
       }
       default: {

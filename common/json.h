@@ -221,6 +221,10 @@ int json_number_double(const json_value *v, double *out);
 /* "null", "boolean", "number", "string", "array" or "object". */
 const char *json_type_name(json_type type);
 
+/* Write the Unicode scalar value cp as UTF-8 at out (room for 4 bytes);
+ * returns the number of bytes written (1 to 4). */
+size_t utf8_encode(char *out, uint32_t cp);
+
 #ifdef __cplusplus
 }
 #endif

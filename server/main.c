@@ -2,6 +2,7 @@
  * main.c - the command line of ssespec-server (docs/server.md).
  */
 #define _GNU_SOURCE
+#include "common/decimal.h"
 #include "common/json.h"
 #include "scenario.h"
 #include "server.h"
@@ -167,15 +168,12 @@ static void set_free(struct set *set) {
 }
 
 static int parse_num(const char *opt, const char *s, long max, long *out) {
-  char *end;
-  long v;
-  errno = 0;
-  v = strtol(s ? s : "", &end, 10);
-  if (!s || !*s || *end || errno || v < 0 || v > max) {
+  uint64_t v;
+  if (decimal_u64(s, s ? strlen(s) : 0, (uint64_t)max, &v) < 0) {
     fprintf(stderr, "ssespec-server: %s needs a number from 0 to %ld\n", opt, max);
     return -1;
   }
-  *out = v;
+  *out = (long)v;
   return 0;
 }
 

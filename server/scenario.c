@@ -6,6 +6,7 @@
 #include "scenario.h"
 
 #include "common/base64.h"
+#include "common/decimal.h"
 #include "common/json.h"
 
 #include <errno.h>
@@ -147,29 +148,6 @@ static int hexval(char c) {
   return -1;
 }
 
-static size_t utf8_put(char *out, unsigned long cp) {
-  if (cp < 0x80) {
-    out[0] = (char)cp;
-    return 1;
-  }
-  if (cp < 0x800) {
-    out[0] = (char)(0xC0 | (cp >> 6));
-    out[1] = (char)(0x80 | (cp & 0x3F));
-    return 2;
-  }
-  if (cp < 0x10000) {
-    out[0] = (char)(0xE0 | (cp >> 12));
-    out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[2] = (char)(0x80 | (cp & 0x3F));
-    return 3;
-  }
-  out[0] = (char)(0xF0 | (cp >> 18));
-  out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-  out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-  out[3] = (char)(0x80 | (cp & 0x3F));
-  return 4;
-}
-
 /* Parse one quoted string at *ps (which points at '"') into b; add its
  * template count to *tmpl. binary: \xHH may be any byte (else 00..7F). */
 static int unquote(struct parser *p, const char *field, const char **ps, const char *end,
@@ -258,7 +236,7 @@ static int unquote(struct parser *p, const char *field, const char **ps, const c
           return fail(p, field, "bad string escape: \\u{...} needs 1 to 6 hex digits");
         if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
           return fail(p, field, "bad string escape: \\u{%lX} is not a Unicode scalar value", cp);
-        if (buf_add(b, enc, utf8_put(enc, cp)) < 0) return oom(p, field);
+        if (buf_add(b, enc, utf8_encode(enc, (uint32_t)cp)) < 0) return oom(p, field);
         s = q + 1;
         continue;
       }
@@ -378,16 +356,9 @@ static int whole_expr(struct parser *p, const char *field, const char *s, const 
 
 /* A non-negative integer of digits only, at most max. */
 static int parse_uint(const char *s, size_t n, unsigned long max, unsigned long *out) {
-  unsigned long v = 0;
-  size_t i;
-  if (n == 0) return -1;
-  for (i = 0; i < n; i++) {
-    if (s[i] < '0' || s[i] > '9') return -1;
-    if (v > max) return -1;
-    v = v * 10 + (unsigned long)(s[i] - '0');
-  }
-  if (v > max) return -1;
-  *out = v;
+  uint64_t v;
+  if (decimal_u64(s, n, max, &v) < 0) return -1;
+  *out = (unsigned long)v;
   return 0;
 }
 

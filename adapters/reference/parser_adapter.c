@@ -27,6 +27,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "common/base64.h"
+#include "common/decimal.h"
 #include "common/json.h"
 #include "common/linereader.h"
 #include "sse.h"
@@ -273,14 +274,8 @@ static void usage(FILE *f) {
 
 /* A positive decimal byte count; 0 if s is not one. */
 static size_t parse_size(const char *s) {
-  size_t v = 0;
-  if (!*s) return 0;
-  for (; *s; s++) {
-    if (*s < '0' || *s > '9') return 0;
-    if (v > (SIZE_MAX - (size_t)(*s - '0')) / 10) return 0;
-    v = v * 10 + (size_t)(*s - '0');
-  }
-  return v;
+  uint64_t v;
+  return decimal_u64(s, strlen(s), SIZE_MAX, &v) == 0 ? (size_t)v : 0;
 }
 
 int main(int argc, char **argv) {
