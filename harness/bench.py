@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import base64
 import datetime
-import fcntl
 import json
 import os
 import platform
@@ -109,38 +108,10 @@ def _split_list(values: Iterable[str] | None) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _run(cmd: list[str], quiet: bool) -> int:
-    if not quiet:
-        return subprocess.call(cmd, stdout=sys.stderr, stdin=subprocess.DEVNULL)
-    with tempfile.TemporaryFile() as log:
-        rc = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        if rc != 0:
-            log.seek(0)
-            sys.stderr.buffer.write(log.read())
-            sys.stderr.flush()
-        return rc
-
-
 def build_bench(quiet: bool) -> Path:
     """Configure build/release (Release) if it has no cache, then build only
     ssespec-bench and what it needs; return the executable."""
-    deps.ensure(*deps.BUILD)
-    out = buildmod.build_dir("release")
-    out.mkdir(parents=True, exist_ok=True)
-    with open(out.parent / ".release.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (out / "CMakeCache.txt").exists():
-            print(f"ssespec: configuring {out.relative_to(ROOT)}", file=sys.stderr, flush=True)
-            if _run(["cmake", "-S", str(ROOT), "-B", str(out), *buildmod.KINDS["release"]],
-                    quiet) != 0:
-                (out / "CMakeCache.txt").unlink(missing_ok=True)
-                raise Fatal(f"cmake could not configure {out.relative_to(ROOT)}")
-        if _run(["cmake", "--build", str(out), "-j2", "--target", BENCH_EXE], quiet) != 0:
-            raise Fatal(f"building {BENCH_EXE} in {out.relative_to(ROOT)} failed; see above")
-    exe = buildmod.find_executable(out, BENCH_EXE)
-    if exe is None:
-        raise Fatal(f"the build in {out.relative_to(ROOT)} made no {BENCH_EXE}")
-    return exe
+    return buildmod.executable(BENCH_EXE, "release", quiet=quiet)
 
 
 def _bench_json(exe: Path, *argv: str) -> list[dict[str, Any]]:

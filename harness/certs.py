@@ -16,6 +16,7 @@ from . import deps
 from .errors import Fatal
 
 DAYS = "2"
+NAMES = "IP:127.0.0.1,DNS:localhost"   # the server certificate's subjectAltName
 KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"]   # fast to make
 
 
@@ -34,8 +35,9 @@ def _openssl(args: list[str], cwd: Path) -> None:
         raise Fatal(f"openssl {args[0]} failed making the test certificates: {last}")
 
 
-def make_pki(directory: Path) -> Pki:
-    """Write ca.pem, server.pem and server.key (and helpers) into directory."""
+def make_pki(directory: Path, names: str = NAMES) -> Pki:
+    """Write ca.pem, server.pem and server.key (and helpers) into directory;
+    names is the server certificate's subjectAltName."""
     deps.ensure("openssl")
     d = directory
     d.mkdir(parents=True, exist_ok=True)
@@ -45,7 +47,7 @@ def make_pki(directory: Path) -> Pki:
               "-addext", "keyUsage=critical,keyCertSign,cRLSign"], d)
     _openssl(["req", *KEY, "-nodes", "-keyout", "server.key",
               "-out", "server.csr", "-subj", "/CN=127.0.0.1"], d)
-    (d / "server.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+    (d / "server.ext").write_text(f"subjectAltName={names}\n"
                                   "basicConstraints=CA:FALSE\n"
                                   "keyUsage=critical,digitalSignature\n"
                                   "extendedKeyUsage=serverAuth\n")

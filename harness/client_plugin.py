@@ -8,7 +8,7 @@ The scenarios themselves come from `ssespec-server --dump`.
 At the start of the test loop every selected item is run at once
 (harness/client_runner.py) against one scenario server and one client
 adapter; each item then reports the verdict its run got. The compact report
-and the result files are the parser suite's (harness/plugin.py), with
+and the result files are the ones both suites share (harness/suite.py), with
 "suite": "client".
 
 Load it with `-p harness.client_plugin`; `./ssespec check --client` does.
@@ -20,7 +20,6 @@ import os
 import shlex
 import shutil
 import tempfile
-import time
 from pathlib import Path
 from typing import Iterator, TextIO
 
@@ -31,25 +30,15 @@ from .bundled import Impl, resolve
 from .certs import make_pki
 from .client_runner import ClientRunner, Finished
 from .errors import Fatal
-from .plugin import ParserSuite, VariantFailed
-from .results import FAIL, INFORMATIONAL, SKIPPED, Result, Run, write_json, write_junit
+from .results import Result, Run
 from .scenarios import MARKERS, ClientVariant, Scenario, ScenarioError, load, variants
 from .server import ScenarioServer
+from .suite import ROOT, Suite, SuiteFile, SuiteItem, add_common_options, configure, rel
 
-ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "harness" / "static"
 CLIENT_KEY = pytest.StashKey["ClientSuite"]()
 HELLO_TIMEOUT = 30.0      # a browser adapter starts a browser before its hello
 _MARKS = {t: getattr(pytest.mark, f"transport_{t}") for t in MARKERS}
-
-
-def _add(group: pytest.OptionGroup, *names: str, **kw: object) -> None:
-    """Add an option unless the parser suite's plugin already has (the two
-    share --results-json, --results-junit, --case-timeout, --ssespec-verbose)."""
-    try:
-        group.addoption(*names, **kw)  # type: ignore[arg-type]
-    except ValueError:
-        pass
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -62,22 +51,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="which build of the reference client and of the scenario server")
     g.addoption("--max-streams", type=int, default=None, metavar="N",
                 help="at most N streams at once (default: the adapter's max_streams, at most 256)")
-    _add(g, "--case-timeout", type=float, default=None, metavar="S",
-         help="seconds allowed for the adapter's hello (client suite: default 30)")
-    _add(g, "--results-json", default=None, metavar="FILE", help="write results as JSON")
-    _add(g, "--results-junit", default=None, metavar="FILE", help="write results as JUnit XML")
-    _add(g, "--ssespec-verbose", action="count", default=0,
-         help="ssespec report: one line per variant and every failure in full")
+    add_common_options(g, "seconds allowed for the adapter's hello (client suite: default 30)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    for line in MARKERS.values():
-        config.addinivalue_line("markers", line)
-    if not any(isinstance(p, ClientSuite) for p in config.pluginmanager.get_plugins()):
-        config.pluginmanager.register(ClientSuite(), "ssespec-client-suite")
+    configure(config, MARKERS, ClientSuite, "ssespec-client-suite")
 
 
-class ScenarioFile(pytest.File):
+class ScenarioFile(SuiteFile):
+    load_error = ScenarioError
+
     def collect(self) -> Iterator[pytest.Item]:
         suite = self.config.stash[CLIENT_KEY]
         sc = suite.scenario_at(Path(os.path.abspath(self.path)))
@@ -88,41 +71,24 @@ class ScenarioFile(pytest.File):
             item.add_marker(_MARKS[v.transport])
             yield item
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> str:  # type: ignore[override]
-        if isinstance(excinfo.value, ScenarioError):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo)  # type: ignore[return-value]
+
+class ScenarioItem(SuiteItem):
+    suite_key = CLIENT_KEY
+    unit = "scenario"
 
 
-class ScenarioItem(pytest.Item):
-    def __init__(self, *, variant: ClientVariant, **kw: object) -> None:
-        super().__init__(**kw)  # type: ignore[arg-type]
-        self.variant = variant
-
-    def runtest(self) -> None:
-        result = self.config.stash[CLIENT_KEY].execute(self.variant)
-        if result.verdict == FAIL:
-            raise VariantFailed(result)
-        if result.verdict == SKIPPED:
-            pytest.skip(result.reason)
-        if result.verdict == INFORMATIONAL:
-            self.user_properties.append(("verdict", INFORMATIONAL))
-
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> str:  # type: ignore[override]
-        if isinstance(excinfo.value, VariantFailed):
-            return self.config.stash[CLIENT_KEY].details(excinfo.value.result)
-        return super().repr_failure(excinfo)  # type: ignore[return-value]
-
-    def reportinfo(self) -> tuple[Path, None, str]:
-        return self.path, None, f"scenario {self.name}"
-
-
-class ClientSuite(ParserSuite):
+class ClientSuite(Suite):
     """Session state of a client-suite run: the server, the adapter, the
-    results; the report is the parser suite's."""
+    results; the report is both suites' (harness/suite.py)."""
 
     suite_name = "client"
     unit_name = "scenario"
+    stash_key = CLIENT_KEY
+    root_option = "scenarios"
+    default_root = ROOT / "corpus" / "scenarios"
+    suffix = ".scenario"
+    file_class = ScenarioFile
+    secondary_error = "(another scenario file is malformed)"
 
     def __init__(self, impl: Impl | None = None, out: TextIO | None = None,
                  server_exe: Path | None = None) -> None:
@@ -136,21 +102,6 @@ class ClientSuite(ParserSuite):
         self._finished: dict[str, Finished] = {}
 
     # ------------------------------------------------------------ setup
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_configure(self, config: pytest.Config) -> None:
-        self.config = config
-        config.stash[CLIENT_KEY] = self
-        self.cases_root = Path(os.path.abspath(config.getoption("scenarios")
-                                               or ROOT / "corpus" / "scenarios"))
-        self.own_report = False
-        self.verbose = config.getoption("ssespec_verbose")
-
-    def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> ScenarioFile | None:
-        if file_path.suffix == ".scenario" and \
-                Path(os.path.abspath(file_path)).is_relative_to(self.cases_root):
-            return ScenarioFile.from_parent(parent, path=file_path)
-        return None
 
     def _server_exe(self) -> Path:
         if self.server_exe is None:
@@ -171,38 +122,14 @@ class ClientSuite(ParserSuite):
             mine = [m for m in lines if m.startswith(str(path) + ":")]
             if mine or not self.collect_errors:
                 raise ScenarioError((mine or lines)[0])
-            raise ScenarioError(f"{path}: not loaded (another scenario file is malformed)")
+            raise ScenarioError(f"{path}: not loaded {self.secondary_error}")
         assert self._scenarios is not None
         name = path.relative_to(self.cases_root).with_suffix("").as_posix()
         if name not in self._scenarios:
             raise ScenarioError(f"{path}: ssespec-server --dump did not list it")
         return self._scenarios[name]
 
-    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        if report.failed:
-            text = str(report.longrepr).strip()
-            line = text.splitlines()[-1] if text else report.nodeid
-            if not line.endswith("(another scenario file is malformed)"):
-                self.collect_errors.append(line)
-            if self.own_report:
-                print(f"ERROR collecting {report.nodeid}:\n{text}", file=self.out, flush=True)
-
     # ------------------------------------------------------------ running
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtestloop(self, session: pytest.Session) -> None:
-        if session.testsfailed or not session.items or session.config.option.collectonly:
-            return
-        self._t0 = time.monotonic()
-        try:
-            self._start(session)
-            items = [i for i in session.items if isinstance(i, ScenarioItem)]
-            assert self.client is not None
-            self._finished = self.client.run_all([i.variant for i in items])
-        except Fatal as e:
-            self.fatal = str(e)
-            self._shutdown()
-            raise pytest.exit(self.fatal, returncode=2) from None
 
     def _start(self, session: pytest.Session) -> None:
         opt = session.config.getoption
@@ -224,17 +151,22 @@ class ClientSuite(ParserSuite):
         if self.own_report:
             n = len({i.variant.scenario.name for i in session.items if isinstance(i, ScenarioItem)})
             self._say(f"ssespec {self.suite_name} suite: {len(session.items)} variants of "
-                      f"{n} scenarios from {_rel(self.cases_root)}")
+                      f"{n} scenarios from {rel(self.cases_root)}")
             self._say(f"adapter: {hello.name} {hello.version}, reports {', '.join(hello.reports)}, "
                       f"{min(self.client.limit, len(session.items))} streams at once")
             self._say(f"command: {shlex.join(impl.argv)}")
             self._say(f"server:  {self.server.origin('http')} and {self.server.origin('tls')}")
 
+    def _run_all(self, session: pytest.Session) -> None:
+        items = [i for i in session.items if isinstance(i, ScenarioItem)]
+        assert self.client is not None
+        self._finished = self.client.run_all([i.variant for i in items])
+
     def _live(self, f: Finished) -> None:
         if self.own_report:
             self._progress(f.result)
 
-    def execute(self, v: ClientVariant) -> Result:  # type: ignore[override]
+    def execute(self, v: ClientVariant) -> Result:
         assert self.run is not None
         f = self._finished.get(v.id)
         if f is None:
@@ -257,44 +189,15 @@ class ClientSuite(ParserSuite):
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
 
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        self._shutdown()
-        if self.run is None or self.fatal:
-            return
-        assert self.client is not None and self.server is not None
-        self.run.seconds = time.monotonic() - self._t0
-        self.run.adapter["restarts"] = self.client.restarts
-        self.run.adapter["end_note"] = self.client.end_note
+    def _end_notes(self) -> None:
+        assert self.run is not None and self.client is not None and self.server is not None
+        self._adapter_end(self.client.restarts, self.client.end_note)
         self.run.server = {"command": self.server.argv, "end_note": self.server.end_note}
-        if self.client.restarts:
-            self.run.notes.append(f"the adapter was restarted {self.client.restarts} times")
-        for note in (self.client.end_note, self.server.end_note):
-            if note:
-                self.run.notes.append(note)
+        if self.server.end_note:
+            self.run.notes.append(self.server.end_note)
         if self.client.stray_reports:
             self.run.notes.append(f"{self.client.stray_reports} reports named no open stream "
                                   "(ignored)")
-        if session.shouldfail:
-            self.run.notes.append(f"the run stopped early (-x): {session.shouldfail}")
-        ran = {r.case for r in self.run.results}
-        self.run.left_out = [x for x in self.left_out if x["case"] in ran]
-        opt = session.config.getoption
-        if opt("results_json"):
-            write_json(self.run, Path(opt("results_json")))
-        if opt("results_junit"):
-            details = {r.id: self.details(r) for r in self.run.results
-                       if r.verdict in (FAIL, INFORMATIONAL)}
-            write_junit(self.run, Path(opt("results_junit")), details)
-        if self.own_report:
-            self._flush_case()
-            self._final_report()
-
-
-def _rel(p: Path) -> str:
-    try:
-        return str(p.relative_to(Path.cwd()))
-    except ValueError:
-        return str(p)
 
 
 __all__ = ["ClientSuite", "ScenarioFile", "ScenarioItem"]

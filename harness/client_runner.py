@@ -138,7 +138,7 @@ class ClientRunner:
         if status is None:
             self.end_note = "the adapter did not exit within 5 s after its stdin was closed"
         elif status != 0:
-            from .adapter import describe_exit
+            from .process import describe_exit
             self.end_note = f"the adapter {describe_exit(status)} after its stdin was closed"
         if self.adapter.sanitizer:
             self.end_note = ((self.end_note + "; ") if self.end_note else "") + \

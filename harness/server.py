@@ -4,7 +4,9 @@ Started once with `--port 0 --tls-port 0`, the run's certificate, the static
 folder for browser adapters and the scenario directory; its JSON log comes
 on stdout, which the caller reads without blocking (fileno() and
 read_lines()) and must keep reading, or the server stalls. Every line gets
-the harness's monotonic receive time as `recv`.
+the harness's monotonic receive time as `recv`. Started with a log file
+instead (`log`, for tests that play by hand), the server writes only its
+`listening` line on stdout, and entries() reads a run's lines from the file.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .adapter import describe_exit
+from .process import describe_exit
 from .errors import Fatal
 
 START_TIMEOUT = 30.0
@@ -29,11 +31,14 @@ SANITIZER_MARKS = (b"AddressSanitizer", b"LeakSanitizer", b"UndefinedBehaviorSan
 
 class ScenarioServer:
     def __init__(self, exe: Path, scenario_dir: Path, cert: Path, key: Path,
-                 static: Path | None) -> None:
+                 static: Path | None, log: Path | None = None) -> None:
         self.argv = [str(exe), "--port", "0", "--tls-port", "0", "--cert", str(cert),
                      "--key", str(key)]
         if static is not None:
             self.argv += ["--static", str(static)]
+        self.log = log
+        if log is not None:
+            self.argv += ["--log", str(log)]
         self.argv.append(str(scenario_dir))
         self.proc: subprocess.Popen[bytes] | None = None
         self._err = tempfile.TemporaryFile()
@@ -71,6 +76,20 @@ class ScenarioServer:
         if transport == "tls":
             return f"https://127.0.0.1:{self.tls_port}"
         return f"http://127.0.0.1:{self.port}"
+
+    def entries(self, run: str, ev: str | None = None) -> list[dict]:
+        """The complete lines of the log file about one run (its TOKEN), only
+        those of event ev when given."""
+        assert self.log is not None
+        out = []
+        with open(self.log, encoding="utf-8") as f:
+            for line in f:
+                if not line.endswith("\n"):
+                    break
+                e = json.loads(line)
+                if e.get("run") == run and (ev is None or e.get("ev") == ev):
+                    out.append(e)
+        return out
 
     def fileno(self) -> int:
         assert self.proc is not None and self.proc.stdout is not None

@@ -1,5 +1,6 @@
-"""The `check` fixture: run `./ssespec check` on a small case set below
-tests/harness/cases/ with the fixture adapter (harness_env.py)."""
+"""The `check` and `check_client` fixtures: run `./ssespec check` on a small
+case or scenario set below tests/harness/ with the fixture adapters
+(harness_env.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,23 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness_env import CASES, ROOT, Check, fixture_impl  # noqa: E402
+from harness_env import (CASES, ROOT, SCENARIOS, Check, fixture_client,  # noqa: E402
+                         fixture_impl)
+
+
+def _run_check(tmp_path: Path, stem: str, args: list[str], timeout: float) -> Check:
+    """./ssespec check ARGS --json --junit (files named after stem in tmp_path)."""
+    out = tmp_path / f"{stem}.json"
+    junit = tmp_path / f"{stem}.xml"
+    out.unlink(missing_ok=True)
+    junit.unlink(missing_ok=True)
+    cmd = [str(ROOT / "ssespec"), "check", *args, "--json", str(out), "--junit", str(junit)]
+    t0 = time.monotonic()
+    p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                       stdin=subprocess.DEVNULL)
+    secs = time.monotonic() - t0
+    data = json.loads(out.read_text()) if out.exists() else None
+    return Check(p.returncode, p.stdout, p.stderr, secs, data, junit if junit.exists() else None)
 
 
 @pytest.fixture
@@ -23,21 +40,9 @@ def check(tmp_path: Path):
 
     def run(*args: str, flags: tuple[str, ...] = (), cases: str = "basic",
             timeout: float = 120) -> Check:
-        out = tmp_path / "results.json"
-        junit = tmp_path / "results.xml"
-        out.unlink(missing_ok=True)
-        junit.unlink(missing_ok=True)
-        cmd = [str(ROOT / "ssespec"), "check", "--cases", str(CASES / cases),
-               "--json", str(out), "--junit", str(junit)]
-        if "--impl" not in args:
-            cmd += ["--impl", fixture_impl(*flags)]
-        cmd += list(args)
-        t0 = time.monotonic()
-        p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
-        secs = time.monotonic() - t0
-        data = json.loads(out.read_text()) if out.exists() else None
-        return Check(p.returncode, p.stdout, p.stderr, secs, data,
-                     junit if junit.exists() else None)
+        own = [] if "--impl" in args else ["--impl", fixture_impl(*flags)]
+        return _run_check(tmp_path, "results", ["--cases", str(CASES / cases), *own, *args],
+                          timeout)
 
     return run
 
@@ -47,25 +52,11 @@ def check_client(tmp_path: Path):
     """check_client(*args, flags=[...], scenarios="basic") runs ./ssespec
     check --client with the fixture client adapter (given flags) unless args
     hold their own --client."""
-    from harness_env import SCENARIOS, fixture_client
 
     def run(*args: str, flags: tuple[str, ...] = (), scenarios: str = "basic",
             timeout: float = 120) -> Check:
-        out = tmp_path / "client-results.json"
-        junit = tmp_path / "client-results.xml"
-        out.unlink(missing_ok=True)
-        junit.unlink(missing_ok=True)
-        cmd = [str(ROOT / "ssespec"), "check", "--scenarios", str(SCENARIOS / scenarios),
-               "--json", str(out), "--junit", str(junit)]
-        if "--client" not in args and "--impl" not in args:
-            cmd += ["--client", fixture_client(*flags)]
-        cmd += list(args)
-        t0 = time.monotonic()
-        p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
-                           stdin=subprocess.DEVNULL)
-        secs = time.monotonic() - t0
-        data = json.loads(out.read_text()) if out.exists() else None
-        return Check(p.returncode, p.stdout, p.stderr, secs, data,
-                     junit if junit.exists() else None)
+        own = [] if "--client" in args or "--impl" in args else ["--client", fixture_client(*flags)]
+        return _run_check(tmp_path, "client-results",
+                          ["--scenarios", str(SCENARIOS / scenarios), *own, *args], timeout)
 
     return run

@@ -34,6 +34,14 @@ class Check:
         return next(c for c in self.json["cases"] if c["id"] == case_id)
 
 
+def one_line(stderr: str) -> str:
+    """The one line a run that could not be done writes on stderr."""
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, f"expected one line on stderr, got:\n{stderr}"
+    assert lines[0].startswith("ssespec: ")
+    return lines[0]
+
+
 def fixture_impl(*flags: str) -> str:
     return shlex.join(FIXTURE + list(flags))
 

@@ -9,14 +9,7 @@ import json
 
 import pytest
 
-from harness_env import FIXTURE_CLIENT
-
-
-def one_line(stderr: str) -> str:
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1, f"expected one line on stderr, got:\n{stderr}"
-    assert lines[0].startswith("ssespec: ")
-    return lines[0]
+from harness_env import FIXTURE_CLIENT, one_line
 
 
 def test_correct_client_exits_0(check_client):

@@ -6,14 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 
-from harness_env import FIXTURE, ROOT, fixture_impl
-
-
-def one_line(stderr: str) -> str:
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1, f"expected one line on stderr, got:\n{stderr}"
-    assert lines[0].startswith("ssespec: ")
-    return lines[0]
+from harness_env import FIXTURE, ROOT, fixture_impl, one_line
 
 
 def test_correct_adapter_exits_0(check):

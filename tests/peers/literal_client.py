@@ -24,7 +24,6 @@ https URLs are verified against SSESPEC_CA_FILE (and nothing else).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
@@ -35,7 +34,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from literal_parser import LiteralParser  # noqa: E402
+from literal_parser import LiteralParser, defect_options  # noqa: E402
 
 NAME = "ssespec-literal-client"
 VERSION = "1"
@@ -563,19 +562,8 @@ async def serve(defects: frozenset[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--defect", action="append", default=[], metavar="NAME",
-                    help="switch on a seeded defect (see --list-defects)")
-    ap.add_argument("--list-defects", action="store_true", help="print the defects and exit")
-    args = ap.parse_args(argv)
-    if args.list_defects:
-        for k, v in DEFECTS.items():
-            print(f"{k}\t{v}")
-        return 0
-    unknown = [d for d in args.defect if d not in DEFECTS]
-    if unknown:
-        ap.error(f"unknown defect(s): {', '.join(unknown)} (see --list-defects)")
-    return asyncio.run(serve(frozenset(args.defect)))
+    defects = defect_options(argv, DEFECTS, __doc__.split("\n\n")[0])
+    return 0 if defects is None else asyncio.run(serve(defects))
 
 
 if __name__ == "__main__":

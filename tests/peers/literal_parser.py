@@ -411,20 +411,28 @@ def serve(defects: frozenset[str], stdin=None, stdout=None) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def defect_options(argv: list[str] | None, defects: dict[str, str],
+                   description: str) -> frozenset[str] | None:
+    """The command line of a literal peer: --defect NAME (repeated) and
+    --list-defects. The defects to switch on, or None once they are listed."""
+    ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--defect", action="append", default=[], metavar="NAME",
                     help="switch on a seeded defect (see --list-defects)")
     ap.add_argument("--list-defects", action="store_true", help="print the defects and exit")
     args = ap.parse_args(argv)
     if args.list_defects:
-        for k, v in DEFECTS.items():
+        for k, v in defects.items():
             print(f"{k}\t{v}")
-        return 0
-    unknown = [d for d in args.defect if d not in DEFECTS]
+        return None
+    unknown = [d for d in args.defect if d not in defects]
     if unknown:
         ap.error(f"unknown defect(s): {', '.join(unknown)} (see --list-defects)")
-    return serve(frozenset(args.defect))
+    return frozenset(args.defect)
+
+
+def main(argv: list[str] | None = None) -> int:
+    defects = defect_options(argv, DEFECTS, __doc__.split("\n\n")[0])
+    return 0 if defects is None else serve(defects)
 
 
 if __name__ == "__main__":

@@ -17,21 +17,16 @@ writes to reach it as a read boundary.
 
 from __future__ import annotations
 
-import json
 import os
 import shlex
-import subprocess
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
 from literal_client import DEFECTS
-from peers_env import HERE, PYTHON, ROOT
+from peers_env import HERE, PYTHON, ssespec_check, tail
 
-SSESPEC = ROOT / "ssespec"
 LITERAL_CLIENT = [PYTHON, str(HERE / "literal_client.py")]
 DEFAULT_ARGS = ["-m", "transport_http"]
 ARGS = {
@@ -44,29 +39,12 @@ RUN_TIMEOUT = 300
 pytestmark = pytest.mark.slow
 
 
-def run_check(argv: list[str], extra: list[str], scenarios: Path | None = None) -> dict:
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "results.json"
-        cmd = [str(SSESPEC), "check", "--client", shlex.join(argv), "--json", str(out), *extra]
-        if scenarios is not None:
-            cmd += ["--scenarios", str(scenarios)]
-        t0 = time.monotonic()
-        p = subprocess.run(cmd, cwd=ROOT, capture_output=True, timeout=RUN_TIMEOUT,
-                           stdin=subprocess.DEVNULL)
-        result = {"cmd": cmd, "rc": p.returncode, "secs": time.monotonic() - t0,
-                  "stdout": p.stdout.decode("utf-8", "replace"),
-                  "stderr": p.stderr.decode("utf-8", "replace"), "json": None}
-        if out.exists():
-            result["json"] = json.loads(out.read_text())
-        return result
+def run_check(argv: list[str], extra: list[str]) -> dict:
+    return ssespec_check(["--client", shlex.join(argv), *extra], RUN_TIMEOUT)
 
 
 def failed(r: dict) -> list[str]:
     return [c["id"] for c in (r["json"] or {}).get("cases", []) if c["verdict"] == "fail"]
-
-
-def tail(text: str, n: int = 40) -> str:
-    return "\n".join(text.splitlines()[-n:])
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +68,7 @@ def results() -> dict:
 def test_literal_client_passes_the_corpus(results):
     r = results[None]
     assert r["rc"] == 0, (f"the literal client fails the corpus (exit {r['rc']}):\n"
-                          f"{tail(r['stdout'], 80)}\n{tail(r['stderr'])}")
+                          f"{tail(r['stdout'], 80)}\n{tail(r['stderr'], 40)}")
     s = r["json"]["summary"]
     assert s["pass"] + s["informational"] == s["total"] and s["total"] >= 200, s
 
@@ -98,6 +76,6 @@ def test_literal_client_passes_the_corpus(results):
 @pytest.mark.parametrize("defect", sorted(DEFECTS))
 def test_suite_catches_defect(results, defect):
     r = results[defect]
-    assert r["rc"] != 2, f"could not run {r['cmd']}:\n{tail(r['stderr'])}\n{tail(r['stdout'])}"
+    assert r["rc"] != 2, f"could not run {r['cmd']}:\n{tail(r['stderr'], 40)}\n{tail(r['stdout'], 40)}"
     assert r["rc"] == 1, f"no scenario catches --defect {defect} ({DEFECTS[defect]}); exit {r['rc']}"
     assert failed(r)

@@ -12,21 +12,16 @@ at a time (this machine has two cores), and each test reads its result.
 
 from __future__ import annotations
 
-import json
 import os
 import shlex
-import subprocess
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
 from literal_parser import DEFECTS, OPEN_DEFECTS
-from peers_env import LITERAL, ROOT
+from peers_env import LITERAL, ssespec_check, tail
 
-SSESPEC = ROOT / "ssespec"
 # `ssespec check` options for the runs with a defect. By default they leave out
 # the @split-K variants: a run costs mostly its start and the collection of
 # every variant, and the whole-input and @bytes variants already catch every
@@ -39,29 +34,8 @@ RUN_TIMEOUT = 600
 pytestmark = pytest.mark.slow
 
 
-def check_command(impl: list[str], json_out: Path, extra: list[str]) -> list[str]:
-    return [str(SSESPEC), "check", "--impl", shlex.join(impl), "--json", str(json_out), *extra]
-
-
 def run_check(impl: list[str], extra: list[str]) -> dict:
-    with tempfile.TemporaryDirectory() as tmp:
-        json_out = Path(tmp) / "results.json"
-        cmd = check_command(impl, json_out, extra)
-        t0 = time.monotonic()
-        p = subprocess.run(cmd, cwd=ROOT, capture_output=True, timeout=RUN_TIMEOUT)
-        result = {"cmd": cmd, "rc": p.returncode, "secs": time.monotonic() - t0,
-                  "stdout": p.stdout.decode("utf-8", "replace"),
-                  "stderr": p.stderr.decode("utf-8", "replace"), "json": None}
-        if json_out.exists():
-            try:
-                result["json"] = json.loads(json_out.read_text())
-            except ValueError:
-                pass
-        return result
-
-
-def tail(text: str, n: int = 25) -> str:
-    return "\n".join(text.splitlines()[-n:])
+    return ssespec_check(["--impl", shlex.join(impl), *extra], RUN_TIMEOUT)
 
 
 @pytest.fixture(scope="module")
