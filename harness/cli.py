@@ -29,7 +29,8 @@ PYTEST_OFF = ("terminal", "logging", "warnings", "cacheprovider", "faulthandler"
 # Commands implemented in their own module: NAME -> (module, one-line help).
 # The module's main(argv) gets ["NAME", *arguments] and parses them itself.
 DELEGATED: dict[str, tuple[str, str]] = {
-    "fuzz": ("harness.fuzzing", "fuzz the reference parser with libFuzzer (docs/fuzzing.md)"),
+    "fuzz": ("harness.fuzzing", "fuzz the C parsers with libFuzzer, or a parser adapter (--impl) "
+             "against the reference parser (docs/fuzzing.md)"),
     "replay": ("harness.fuzzing", "replay fuzz inputs and regressions through the drivers"),
     "bench": ("harness.bench", "benchmark the reference parser against baselines (docs/performance.md)"),
 }

@@ -13,7 +13,9 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 from .errors import Fatal
@@ -37,6 +39,28 @@ def _module(name: str) -> Callable[[], bool]:
     return present
 
 
+def _clang_links_fuzzer(clang: str) -> bool:
+    """Whether clang links a libFuzzer target with ASan and UBSan (the
+    runtime, libclang-rt-14-dev on Debian, is there)."""
+    with tempfile.TemporaryDirectory() as d:
+        src = Path(d) / "t.c"
+        src.write_text("#include <stddef.h>\n#include <stdint.h>\n"
+                       "int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)"
+                       " { (void)d; (void)n; return 0; }\n")
+        r = subprocess.run([clang, "-fsanitize=fuzzer,address,undefined", str(src), "-o",
+                            str(Path(d) / "t")], capture_output=True, stdin=subprocess.DEVNULL)
+        return r.returncode == 0
+
+
+def find_clang_fuzzer() -> str | None:
+    """The path of a clang with its libFuzzer runtime, or None."""
+    for name in ("clang", "clang-14"):
+        path = shutil.which(name)
+        if path and _clang_links_fuzzer(path):
+            return path
+    return None
+
+
 DEPS: dict[str, Dep] = {
     "cmake": Dep("cmake", _which("cmake"), ("cmake",)),
     "cc": Dep("a C compiler (gcc)", _which("gcc", "cc"), ("gcc", "libc6-dev")),
@@ -45,6 +69,9 @@ DEPS: dict[str, Dep] = {
     "node": Dep("node", _which("node"), ("nodejs",)),
     "npm": Dep("npm", _which("npm"), ("npm",)),
     "openssl": Dep("the openssl command", _which("openssl"), ("openssl",)),
+    # ./ssespec fuzz (harness/fuzzing.py)
+    "clang-fuzzer": Dep("clang with its libFuzzer runtime", lambda: find_clang_fuzzer() is not None,
+                        ("clang", "libclang-rt-14-dev")),
 }
 BUILD = ("cmake", "cc", "make")
 

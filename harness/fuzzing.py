@@ -1,5 +1,10 @@
 """`./ssespec fuzz` and `./ssespec replay`: fuzzing campaigns and replays.
 
+fuzz --impl CMD|NAME --seconds N [--seed S] [--out DIR]
+    Differential fuzzing of another parser through its adapter, against the
+    reference parser (harness/difffuzz.py). Exit status: 0 no divergence,
+    1 a divergence, 2 the run could not be done.
+
 fuzz [TARGET...] --seconds N [--jobs J]
     Builds the libFuzzer targets (fuzz/build.sh, with clang) into build/fuzz,
     runs each for N seconds on J cores with the seed corpus (generated from
@@ -28,19 +33,18 @@ import resource
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn, Sequence
 
-from . import build, deps
+from . import build, deps, difffuzz
 from .errors import Fatal
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGETS = ("parse", "split", "diff")
-CLANG_PACKAGES = ("clang", "libclang-rt-14-dev")
+TARGETS = ("parse", "split", "diff", "http_request", "http_response", "scenario")
+CLANG_PACKAGES = deps.DEPS["clang-fuzzer"].packages
 SANITIZERS = {
     "address": "-fsanitize=address",
     "address,undefined": "-fsanitize=address,undefined -fno-sanitize-recover=all",
@@ -51,24 +55,9 @@ MINIMIZE_SECONDS = 60  # the most one finding's minimization may take
 # ------------------------------------------------------------------ clang
 
 
-def _clang_works(clang: str) -> bool:
-    """Whether clang links a libFuzzer target with ASan (the runtime is there)."""
-    with tempfile.TemporaryDirectory() as d:
-        src = Path(d) / "t.c"
-        src.write_text("#include <stddef.h>\n#include <stdint.h>\n"
-                       "int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)"
-                       " { (void)d; (void)n; return 0; }\n")
-        r = subprocess.run([clang, "-fsanitize=fuzzer,address,undefined", str(src), "-o",
-                            str(Path(d) / "t")], capture_output=True, stdin=subprocess.DEVNULL)
-        return r.returncode == 0
-
-
 def find_clang() -> str | None:
-    for name in ("clang", "clang-14"):
-        path = shutil.which(name)
-        if path and _clang_works(path):
-            return path
-    return None
+    """clang that links a libFuzzer target with ASan and UBSan, or None."""
+    return deps.find_clang_fuzzer()
 
 
 def ensure_clang() -> str:
@@ -76,8 +65,6 @@ def ensure_clang() -> str:
     clang = find_clang()
     if clang:
         return clang
-    deps.DEPS.setdefault("clang-fuzzer", deps.Dep(
-        "clang with its libFuzzer runtime", lambda: find_clang() is not None, CLANG_PACKAGES))
     try:
         deps.ensure("clang-fuzzer")
     except Fatal:
@@ -446,8 +433,10 @@ class _Parser(argparse.ArgumentParser):
 
 def make_parser(command: str) -> argparse.ArgumentParser:
     if command == "fuzz":
-        p = _Parser(prog="ssespec fuzz", description="Fuzz the reference parser with libFuzzer "
-                    "(docs/fuzzing.md). Exit status: 0 no finding, 1 a finding, 2 not done.")
+        p = _Parser(prog="ssespec fuzz", description="Fuzz the reference parser, the HTTP parsers "
+                    "and the scenario loader with libFuzzer; or, with --impl, another parser "
+                    "through its adapter against the reference parser (docs/fuzzing.md). Exit "
+                    "status: 0 no finding, 1 a finding (a divergence), 2 not done.")
         p.add_argument("targets", nargs="*", metavar="TARGET",
                        help=f"targets to fuzz (default all: {' '.join(TARGETS)})")
         p.add_argument("--seconds", type=int, default=60, help="time per target (default 60)")
@@ -455,11 +444,10 @@ def make_parser(command: str) -> argparse.ArgumentParser:
         p.add_argument("--sanitize", choices=sorted(SANITIZERS), default="address,undefined",
                        help="sanitizers (default address,undefined)")
         # Differential fuzzing of another parser through the adapter protocol
-        # (docs/adapter-protocol.md) comes here: an `impl` target that sends
-        # each input's chunks to the adapter and compares its records with
-        # the reference parser's, like `diff` does with the literal one.
-        p.add_argument("--impl", metavar="ADAPTER", help="(not yet) fuzz another parser through "
-                       "an adapter, differentially against the reference parser")
+        # (docs/adapter-protocol.md): harness/difffuzz.py.
+        p.add_argument("--impl", metavar="CMD|NAME", help="fuzz another parser through its "
+                       "adapter (a command line or a bundled adapter's name), differentially "
+                       "against the reference parser: no TARGET; see the options below")
         p.add_argument("--no-trace-cmp", action="store_true",
                        help="build without comparison tracing: about 1.5 times the executions "
                        "per second, without libFuzzer's comparison-guided mutations")
@@ -468,7 +456,9 @@ def make_parser(command: str) -> argparse.ArgumentParser:
         p.add_argument("--build-dir", type=Path, default=ROOT / "build" / "fuzz")
         p.add_argument("--regressions", type=Path, default=ROOT / "corpus" / "regressions",
                        help="where findings are kept (default corpus/regressions)")
-        p.add_argument("-v", "--verbose", action="store_true", help="show libFuzzer's output")
+        p.add_argument("-v", "--verbose", action="store_true", help="show libFuzzer's output "
+                       "(with --impl: each divergence as it is found)")
+        difffuzz.add_options(p)
         return p
     p = _Parser(prog="ssespec replay", description="Replay fuzz inputs through the replay "
                 "drivers (no clang needed). Exit status: 0 all pass, 1 a finding, 2 not done.")
@@ -483,8 +473,10 @@ def make_parser(command: str) -> argparse.ArgumentParser:
 
 
 def fuzz(args: argparse.Namespace) -> int:
-    if args.impl:
-        raise Fatal("fuzz --impl is not implemented yet")
+    if args.impl is not None:
+        if args.targets:
+            raise Fatal("fuzz --impl takes no TARGET (it fuzzes the adapter's parser)")
+        return difffuzz.run(args)
     targets = list(dict.fromkeys(args.targets)) or list(TARGETS)
     for t in targets:
         if t not in TARGETS:
@@ -509,8 +501,8 @@ def main(argv: Sequence[str]) -> int:
     """argv[0] is the command: `fuzz` or `replay`; the rest are its arguments."""
     try:
         if not argv or argv[0] not in ("fuzz", "replay"):
-            raise Fatal("usage: fuzz [TARGET...] --seconds N [--jobs J] | replay [PATH...] "
-                        "[--target T]")
+            raise Fatal("usage: fuzz [TARGET...] --seconds N [--jobs J] | fuzz --impl CMD|NAME "
+                        "--seconds N | replay [PATH...] [--target T]")
         args = make_parser(argv[0]).parse_args(list(argv[1:]))
         if argv[0] == "fuzz":
             return fuzz(args)

@@ -42,12 +42,14 @@ int http_parse_request(const char *buf, size_t len, struct http_request *req, co
     int found = 0;
     for (; q < lim; q++) {
       if (*q != '\n') continue;
+      /* the head, blank line included, must fit in HTTP_MAX_HEAD bytes,
+       * however the bytes arrived (else 431, as for an endless head) */
       if (q + 1 < end && q[1] == '\n') {
-        found = 1;
+        found = (size_t)(q + 2 - buf) <= HTTP_MAX_HEAD;
         break;
       }
       if (q + 2 < end && q[1] == '\r' && q[2] == '\n') {
-        found = 1;
+        found = (size_t)(q + 3 - buf) <= HTTP_MAX_HEAD;
         break;
       }
     }

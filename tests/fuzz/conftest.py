@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-TARGETS = ("parse", "split", "diff")
+SSE_TARGETS = ("parse", "split", "diff")  # the reference parser's targets
+TARGETS = SSE_TARGETS + ("http_request", "http_response", "scenario")
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
 """fuzz/build.sh under OSS-Fuzz's conventions builds every target with its
-seed corpus, dictionary and options."""
+seed corpus, dictionary and options; .clusterfuzzlite/build.sh runs it the
+way the ClusterFuzzLite builder does."""
 
 from __future__ import annotations
 
@@ -36,3 +37,31 @@ def test_build_sh_makes_every_target(root: Path, clang: str, tmp_path: Path) -> 
                               str(tmp_path / "seeds" / t)], capture_output=True, text=True,
                              stdin=subprocess.DEVNULL, timeout=300)
         assert run.returncode == 0, run.stderr[-3000:]
+
+
+def test_clusterfuzzlite_build_sh(root: Path, clang: str, tmp_path: Path) -> None:
+    # As the OSS-Fuzz builder runs it: the project in $SRC/ssespec, linking
+    # with $CXX (one target, to keep the test short).
+    import shutil
+    clangxx = shutil.which("clang++") or shutil.which("clang++-14")
+    if clangxx is None:
+        import pytest
+        pytest.skip("clang++ is not installed")
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "ssespec").symlink_to(root)
+    out = tmp_path / "out"
+    out.mkdir()
+    flags = "-O1 -fno-omit-frame-pointer -gline-tables-only -fsanitize=address " \
+            "-fsanitize-address-use-after-scope -fsanitize=fuzzer-no-link"
+    env = dict(os.environ, SRC=str(src), OUT=str(out), CC=clang, CXX=clangxx, CFLAGS=flags,
+               CXXFLAGS=flags, LIB_FUZZING_ENGINE="-fsanitize=fuzzer",
+               SSESPEC_FUZZ_TARGETS="http_response")
+    r = subprocess.run(["bash", str(root / ".clusterfuzzlite" / "build.sh")], env=env,
+                       capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert os.access(out / "http_response", os.X_OK)
+    for f in ("http_response.dict", "http_response.options", "http_response_seed_corpus.zip"):
+        assert (out / f).is_file(), f
+    assert "language: c" in (root / ".clusterfuzzlite" / "project.yaml").read_text()
+    assert "COPY .clusterfuzzlite/build.sh $SRC/" in (root / ".clusterfuzzlite" / "Dockerfile").read_text()

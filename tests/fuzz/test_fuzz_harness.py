@@ -64,7 +64,8 @@ def test_replay_plan(tmp_path: Path) -> None:
     assert plan["split"] == [tmp_path / "regs" / "split", layout.seeds("split")]
     assert plan["parse"] == [layout.seeds("parse")]
     one = tmp_path / "regs" / "split"
-    assert fuzzing.replay_paths([str(one)], None, layout) == {"parse": [], "split": [one], "diff": []}
+    assert fuzzing.replay_paths([str(one)], None, layout) == {t: [one] if t == "split" else []
+                                                              for t in fuzzing.TARGETS}
     other = tmp_path / "x"
     other.mkdir()
     assert all(v == [other] for v in fuzzing.replay_paths([str(other)], None, layout).values())
@@ -72,7 +73,8 @@ def test_replay_plan(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("argv", [[], ["nope"], ["fuzz", "bogus"], ["fuzz", "--seconds", "0"],
-                                  ["fuzz", "--impl", "node x.mjs"], ["replay", "/no/such/path"],
+                                  ["fuzz", "parse", "--impl", "node x.mjs"],
+                                  ["fuzz", "--impl", "x", "--seconds", "0"], ["replay", "/no/such/path"],
                                   ["fuzz", "--frobnicate"]])
 def test_bad_command_lines_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str],
                                   monkeypatch: pytest.MonkeyPatch) -> None:
