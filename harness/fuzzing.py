@@ -350,9 +350,10 @@ def run_target(out: Path, layout: Layout, target: str, seconds: int, jobs: int,
 
 def report(results: list[TargetResult], seconds: int, sanitize: str) -> None:
     print(f"fuzzing: {seconds} s per target, sanitizers: {sanitize}")
+    width = max((len(r.target) for r in results), default=0)
     for r in results:
         per_job = "/".join(str(j.exec_per_sec) for j in r.jobs) or "?"
-        print(f"  {r.target:6} {r.exec_per_sec:>8} exec/s ({per_job} per job; "
+        print(f"  {r.target:{width}} {r.exec_per_sec:>8} exec/s ({per_job} per job; "
               f"{r.exec_per_cpu_sec} per CPU second)  {r.execs} runs  "
               f"cov {r.cov}  ft {r.ft}  findings {len(r.findings)}")
         for f in r.findings:
@@ -442,7 +443,8 @@ def make_parser(command: str) -> argparse.ArgumentParser:
         p.add_argument("--seconds", type=int, default=60, help="time per target (default 60)")
         p.add_argument("--jobs", type=int, default=1, help="parallel jobs per target (default 1)")
         p.add_argument("--sanitize", choices=sorted(SANITIZERS), default="address,undefined",
-                       help="sanitizers (default address,undefined)")
+                       metavar="SET", help="sanitizers: 'address' or 'address,undefined' "
+                       "(the default)")
         # Differential fuzzing of another parser through the adapter protocol
         # (docs/adapter-protocol.md): harness/difffuzz.py.
         p.add_argument("--impl", metavar="CMD|NAME", help="fuzz another parser through its "
