@@ -100,16 +100,16 @@ class AdapterProcess(AdapterProcessBase):
         assert self.proc is not None and self._sel is not None
         deadline = time.monotonic() + timeout
         view = memoryview(send)
-        in_fd = self.proc.stdin.fileno() if self.proc.stdin else -1
+        in_fd = self.fd_in
         writing = False
         if view:
-            view = self._write_some(in_fd, view)
+            view = self.write_some(view)
             if view:
                 self._sel.register(in_fd, selectors.EVENT_WRITE, "in")
                 writing = True
         try:
             while True:
-                line = self._take_line()
+                line = self.take_line()
                 if line is not None:
                     return line
                 if len(self._out) > self.max_line:
@@ -122,12 +122,12 @@ class AdapterProcess(AdapterProcessBase):
                 events = self._sel.select(left)
                 for key, _ in events:
                     if key.data == "in":
-                        view = self._write_some(in_fd, view)
+                        view = self.write_some(view)
                         if not view:
                             self._sel.unregister(in_fd)
                             writing = False
                     elif key.data == "out":
-                        if not self._read_out():
+                        if not self.read_out():
                             raise AdapterFailure(self._eof_reason(what))
                     else:
                         self._read_err()
@@ -135,16 +135,22 @@ class AdapterProcess(AdapterProcessBase):
             if writing and self._sel is not None:
                 self._sel.unregister(in_fd)
 
-    def _write_some(self, fd: int, view: memoryview) -> memoryview:
+    # The pieces of _exchange, also used by harness/difffuzz.py, which
+    # serves several adapters' pipes in one loop.
+
+    def write_some(self, view: memoryview) -> memoryview:
+        """Write what stdin takes now of view; return the rest.
+        AdapterFailure when stdin is closed."""
         try:
-            n = os.write(fd, view[:READ_SIZE])
+            n = os.write(self.fd_in, view[:READ_SIZE])
         except BlockingIOError:
             return view
         except (BrokenPipeError, OSError):
             raise AdapterFailure(self._eof_reason("response", wrote=True)) from None
         return view[n:]
 
-    def _take_line(self) -> bytes | None:
+    def take_line(self) -> bytes | None:
+        """The next whole line read from stdout (without its LF), or None."""
         i = self._out.find(b"\n", self._scan)
         if i < 0:
             self._scan = len(self._out)

@@ -134,7 +134,7 @@ class ClientAdapterProcess(AdapterProcessBase):
         """The reports that arrived; ClientAdapterFailure for EOF (the
         adapter exited or closed stdout), an endless line, or a line that is
         not a JSON report object with a "stream" and a "kind" string."""
-        if not self._read_out():
+        if not self.read_out():
             raise ClientAdapterFailure(self.end_reason())
         out = []
         end = self._out.rfind(b"\n")

@@ -32,15 +32,12 @@ Exit status: 0 no divergence (informational ones allowed), 1 a divergence,
 from __future__ import annotations
 
 import argparse
-import base64
 import difflib
 import hashlib
 import json
 import math
-import os
 import re
 import selectors
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -48,10 +45,11 @@ from pathlib import Path
 from typing import Sequence
 
 from . import build, bundled
-from .adapter import MAX_LINE, AdapterFailure, AdapterProcess, Hello, HelloError, describe_exit
+from .adapter import MAX_LINE, AdapterFailure, AdapterProcess, Hello, HelloError
 from .cases import CaseError, load_all, parse_case
 from .errors import Fatal
 from .records import check_records, line as record_line, restrict
+from .runner import encode_request
 from .streamgen import BOM, StreamGen
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,21 +74,11 @@ OPEN_REASONS = {
 # ------------------------------------------------------------ adapters
 
 
-def encode_request(case_id: str, chunks: list[bytes]) -> bytes:
-    """One request line of the adapter protocol: the id and each chunk in base64."""
-    b64 = ",".join('"' + base64.b64encode(c).decode("ascii") + '"' for c in chunks)
-    return f'{{"case":{json.dumps(case_id)},"chunks":[{b64}]}}\n'.encode("ascii")
-
-
-READ_SIZE = 1 << 20
-STDERR_KEEP = 16 << 10
-
-
 class Peer:
-    """One adapter process (started, hello checked and killed by
-    harness/adapter.py's AdapterProcess, the same rules as `check --impl`),
-    driven here with many requests in flight: exchange() writes and reads
-    several peers' pipes at once."""
+    """One adapter process: harness/adapter.py's AdapterProcess, which starts
+    it, checks its hello, reads and writes its pipes and kills it by the same
+    rules as `check --impl`; exchange() serves several peers' pipes at once,
+    with many requests in flight."""
 
     def __init__(self, label: str, argv: list[str], timeout: float) -> None:
         self.label = label
@@ -99,10 +87,6 @@ class Peer:
         self.restarts = 0
         self.ap: AdapterProcess | None = None
         self.hello: Hello | None = None
-        self.out = bytearray()
-        self.scan = 0
-        self.stderr_tail = bytearray()
-        self.err_open = True
 
     def start(self) -> None:
         self.ap = AdapterProcess(self.argv, MAX_LINE)
@@ -110,15 +94,6 @@ class Peer:
             self.hello = self.ap.start(self.timeout)
         except HelloError as e:
             raise Fatal(f"adapter {self.label}: {e}") from None
-        proc = self.ap.proc
-        assert proc is not None and proc.stdin and proc.stdout and proc.stderr
-        self.fd_in, self.fd_out, self.fd_err = (proc.stdin.fileno(), proc.stdout.fileno(),
-                                                proc.stderr.fileno())
-        for fd in (self.fd_in, self.fd_out, self.fd_err):
-            os.set_blocking(fd, False)
-        self.out.clear()
-        self.scan = 0
-        self.err_open = True
 
     def restart(self) -> None:
         """Kill the process and start another (a new hello, checked)."""
@@ -135,61 +110,9 @@ class Peer:
         if self.ap is not None:
             self.ap.kill()
 
-    def write_some(self, view: memoryview) -> memoryview:
-        try:
-            n = os.write(self.fd_in, view[:READ_SIZE])
-        except BlockingIOError:
-            return view
-        except OSError:
-            raise AdapterFailure(self.end_reason("closed its stdin")) from None
-        return view[n:]
-
-    def read_out(self) -> bool:
-        """False at the end of its stdout."""
-        try:
-            data = os.read(self.fd_out, READ_SIZE)
-        except BlockingIOError:
-            return True
-        except OSError:
-            return False
-        if not data:
-            return False
-        self.out += data
-        return True
-
-    def take_line(self) -> bytes | None:
-        i = self.out.find(b"\n", self.scan)
-        if i < 0:
-            self.scan = len(self.out)
-            return None
-        line = bytes(self.out[:i])
-        del self.out[:i + 1]
-        self.scan = 0
-        return line
-
-    def read_err(self) -> None:
-        try:
-            data = os.read(self.fd_err, READ_SIZE)
-        except BlockingIOError:
-            return
-        except OSError:
-            data = b""
-        if not data:
-            self.err_open = False
-            return
-        self.stderr_tail += data
-        del self.stderr_tail[:-STDERR_KEEP]
-
-    def end_reason(self, how: str = "closed its stdout") -> str:
-        proc = self.ap.proc if self.ap else None
-        status = None
-        if proc is not None:
-            try:
-                status = proc.wait(timeout=1.0)
-            except subprocess.TimeoutExpired:
-                status = None
-        reason = f"the adapter {how}" if status is None else f"the adapter {describe_exit(status)}"
-        tail = bytes(self.stderr_tail[-300:]).decode("utf-8", "replace").strip()
+    def with_stderr(self, reason: str) -> str:
+        """reason, followed by the end of what the adapter wrote on stderr."""
+        tail = self.ap.stderr_text(300).strip() if self.ap is not None else ""
         return reason + (f" (stderr: ...{tail[-200:]})" if tail else "")
 
 
@@ -234,12 +157,15 @@ def exchange(peers: list[Peer], lines: list[bytes], ids: list[str]) -> list[list
     answers: list[list[Answer]] = [[] for _ in peers]
     last = [now for _ in peers]
     dead: list[Answer | None] = [None for _ in peers]
+    aps: list[AdapterProcess] = []
     for i, p in enumerate(peers):
-        sel.register(p.fd_out, selectors.EVENT_READ, (i, "out"))
-        if p.err_open:
-            sel.register(p.fd_err, selectors.EVENT_READ, (i, "err"))
+        assert p.ap is not None
+        ap = p.ap
+        aps.append(ap)
+        sel.register(ap.fd_out, selectors.EVENT_READ, (i, "out"))
+        sel.register(ap.fd_err, selectors.EVENT_READ, (i, "err"))
         if data:
-            sel.register(p.fd_in, selectors.EVENT_WRITE, (i, "in"))
+            sel.register(ap.fd_in, selectors.EVENT_WRITE, (i, "in"))
 
     def finish(i: int, reason: str, timed_out: bool = False) -> None:
         dead[i] = Answer(failure=reason, timed_out=timed_out)
@@ -264,24 +190,23 @@ def exchange(peers: list[Peer], lines: list[bytes], ids: list[str]) -> list[list
                 continue
             for key, _ in sel.select(wait):
                 i, what = key.data
-                p = peers[i]
+                p, ap = peers[i], aps[i]
                 if dead[i] is not None:
                     continue
                 try:
                     if what == "in":
-                        views[i] = p.write_some(views[i])
+                        views[i] = ap.write_some(views[i])
                         if not views[i]:
-                            sel.unregister(p.fd_in)
+                            sel.unregister(ap.fd_in)
                     elif what == "err":
-                        p.read_err()
-                        if not p.err_open:
-                            sel.unregister(p.fd_err)
+                        if not ap.read_stderr(1):
+                            sel.unregister(ap.fd_err)
                     else:
-                        if not p.read_out():
-                            finish(i, p.end_reason())
+                        if not ap.read_out():
+                            finish(i, p.with_stderr(ap.end_reason()))
                             continue
                         while len(answers[i]) < len(lines):
-                            raw = p.take_line()
+                            raw = ap.take_line()
                             if raw is None:
                                 break
                             ans = _decode(raw, ids[len(answers[i])])
@@ -290,10 +215,10 @@ def exchange(peers: list[Peer], lines: list[bytes], ids: list[str]) -> list[list
                             if ans.failure:
                                 finish(i, ans.failure)
                                 break
-                        if dead[i] is None and len(p.out) > MAX_LINE:
+                        if dead[i] is None and ap.pending > MAX_LINE:
                             finish(i, f"a response line longer than {MAX_LINE} bytes")
                 except AdapterFailure as e:
-                    finish(i, str(e))
+                    finish(i, p.with_stderr(str(e)))
     finally:
         sel.close()
     out: list[list[Answer | None]] = []

@@ -142,7 +142,7 @@ class AdapterProcessBase:
                     if key.data == "err":
                         if not self.read_stderr():
                             sel.unregister(key.fd)
-                    elif not self._read_out():
+                    elif not self.read_out():
                         raise self.hello_error(self.end_reason(" before its hello"))
         finally:
             sel.close()
@@ -225,7 +225,7 @@ class AdapterProcessBase:
 
     # ------------------------------------------------------------ stdout
 
-    def _read_out(self) -> bool:
+    def read_out(self) -> bool:
         """Read what stdout has into the buffer; False at its end."""
         try:
             data = os.read(self.fd_out, READ_SIZE)
@@ -236,6 +236,11 @@ class AdapterProcessBase:
         self._out += data
         self.last_output = time.monotonic()
         return True
+
+    @property
+    def pending(self) -> int:
+        """Bytes read from stdout and not yet taken as lines."""
+        return len(self._out)
 
     # ------------------------------------------------------------ stderr
 
