@@ -358,7 +358,7 @@ def signature(ref: list, got: Answer, kinds: Sequence[str]) -> str | None:
 _EOL = re.compile(rb"\r\n|\r|\n")
 
 
-def _retry_lines(stream: bytes) -> list[tuple[int, int, str]]:
+def retry_lines(stream: bytes) -> list[tuple[int, int, str]]:
     """(start, end, rule) of every complete line of the stream that is a
     retry field whose value is empty (F9-empty) or digits beyond 2^31-1
     (F9-range), as the standard reads the stream (a BOM at the start is not
@@ -380,7 +380,7 @@ def _retry_lines(stream: bytes) -> list[tuple[int, int, str]]:
 
 
 def open_rules(stream: bytes) -> list[str]:
-    return sorted({rule for _, _, rule in _retry_lines(stream)})
+    return sorted({rule for _, _, rule in retry_lines(stream)})
 
 
 # ------------------------------------------------------------ inputs: bytes and cuts
@@ -410,7 +410,7 @@ def replace(data: bytes, cuts: list[int], start: int, end: int, new: bytes = b""
 def neutralize(data: bytes, cuts: list[int]) -> tuple[bytes, list[int]]:
     """The open retry lines made a field every parser ignores ("x"), line
     endings kept."""
-    for start, end, _ in reversed(_retry_lines(data)):
+    for start, end, _ in reversed(retry_lines(data)):
         data, cuts = replace(data, cuts, start, end, b"x")
     return data, cuts
 
