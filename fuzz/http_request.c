@@ -27,8 +27,8 @@
  *   431 for a head that is not complete within HTTP_MAX_HEAD bytes.
  *
  * Header bytes (docs/fuzzing.md): only byte 4's chunk-length count and the
- * chunk lengths are used (at most 256 arrivals, the last one the rest). As the server buffers at most HTTP_MAX_HEAD + 1024
- * bytes of a request, only those are parsed.
+ * chunk lengths are used (at most 256 arrivals, the last one the rest). As the server buffers at
+ * most HTTP_MAX_HEAD + 1024 bytes of a request, only those are parsed.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -57,25 +57,13 @@ static const uint8_t *g_data;
 static size_t g_size;
 static char g_note[200]; /* printed with a difference */
 
-/* Print bytes escaped, the middle of a long run left out. */
-FZ_NOCOV static void print_long(const void *p, size_t n) {
-  const unsigned char *s = p;
-  if (n <= 1024) {
-    fz_print_bytes(stderr, s, n);
-    return;
-  }
-  fz_print_bytes(stderr, s, 512);
-  fprintf(stderr, " ...[%zu bytes]... ", n - 768);
-  fz_print_bytes(stderr, s + n - 256, 256);
-}
-
 FZ_NOCOV static void print_input(void) {
   fz_input in;
   fz_input_parse(&in, g_data, g_size);
   fprintf(stderr, "input (%zu bytes): chunk lengths=[", g_size);
   for (size_t i = 0; i < in.nlens; i++) fprintf(stderr, "%s%u", i ? "," : "", in.lens[i]);
   fputs("]\nstream: ", stderr);
-  print_long(in.stream, in.len);
+  fz_print_long(stderr, in.stream, in.len);
   fputc('\n', stderr);
 }
 
@@ -92,8 +80,21 @@ static int tchar(unsigned char c) {
   if (c >= 'a' && c <= 'z') return 1;
   if (c >= 'A' && c <= 'Z') return 1;
   switch (c) {
-  case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
-  case '.': case '^': case '_': case '`': case '|': case '~':
+  case '!':
+  case '#':
+  case '$':
+  case '%':
+  case '&':
+  case '\'':
+  case '*':
+  case '+':
+  case '-':
+  case '.':
+  case '^':
+  case '_':
+  case '`':
+  case '|':
+  case '~':
     return 1;
   default:
     return 0;
@@ -280,7 +281,8 @@ FZ_NOCOV static void check(const char *b, size_t n, int rc, const struct http_re
   if (rc == HTTP_INCOMPLETE) return;
   size_t hl = rq->head_len;
   if (hl < 2 || hl > n) finding("head_len outside the input", NULL);
-  if (b[hl - 1] != '\n' || !(b[hl - 2] == '\n' || (hl >= 3 && b[hl - 2] == '\r' && b[hl - 3] == '\n')))
+  if (b[hl - 1] != '\n' ||
+      !(b[hl - 2] == '\n' || (hl >= 3 && b[hl - 2] == '\r' && b[hl - 3] == '\n')))
     finding("the head does not end in a blank line", NULL);
   if (lit_head_end(b, hl) != hl) finding("the head does not end at its first blank line", NULL);
   const struct http_span *sp[3] = {&rq->method, &rq->target, &rq->version};
@@ -314,7 +316,8 @@ FZ_NOCOV static void check(const char *b, size_t n, int rc, const struct http_re
       finding("a header value with surrounding blanks", NULL);
     for (size_t i = 0; i < h->value.n; i++) {
       unsigned char c = (unsigned char)h->value.p[i];
-      if ((c < 0x20 && c != '\t') || c == 0x7F) finding("a control character in a header value", NULL);
+      if ((c < 0x20 && c != '\t') || c == 0x7F)
+        finding("a control character in a header value", NULL);
     }
     if (http_span_eq(h->name, "Content-Length")) {
       if (cl >= 0) finding("HTTP_OK with two Content-Length fields", NULL);
@@ -327,7 +330,8 @@ FZ_NOCOV static void check(const char *b, size_t n, int rc, const struct http_re
     v->hdr[k][2] = (size_t)(h->value.p - b);
     v->hdr[k][3] = h->value.n;
   }
-  if (cl != rq->content_length) finding("content_length does not match the Content-Length field", NULL);
+  if (cl != rq->content_length)
+    finding("content_length does not match the Content-Length field", NULL);
   if (te != rq->chunked_body) finding("chunked_body does not match the fields", NULL);
   /* the number of lines between the request line and the blank line */
   size_t lines = 0;
@@ -352,8 +356,8 @@ FZ_NOCOV static void print_verdict(const char *name, const verdict *v) {
   fprintf(stderr, "---- %s: status %d", name, v->rc);
   if (v->rc == HTTP_OK) {
     fprintf(stderr, " head_len %zu method @%zu+%zu target @%zu+%zu version @%zu+%zu, %zu fields",
-            v->head_len, v->span[0][0], v->span[0][1], v->span[1][0], v->span[1][1],
-            v->span[2][0], v->span[2][1], v->nheaders);
+            v->head_len, v->span[0][0], v->span[0][1], v->span[1][0], v->span[1][1], v->span[2][0],
+            v->span[2][1], v->nheaders);
     fprintf(stderr, ", content_length %lld, chunked_body %d", v->content_length, v->chunked_body);
   }
   fputc('\n', stderr);
@@ -408,8 +412,8 @@ FZ_NOCOV int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   run(in.stream, len, &g_whole);
   lit_parse((const char *)in.stream, len, &g_lit);
   if (!verdict_equal(&g_whole, &g_lit))
-    differ("http_parse_request and the line-by-line reading differ", "http_parse_request",
-           &g_whole, "lit_parse (fuzz/http_request.c)", &g_lit);
+    differ("http_parse_request and the line-by-line reading differ", "http_parse_request", &g_whole,
+           "lit_parse (fuzz/http_request.c)", &g_lit);
 
   /* the server's view: the bytes arrive in the fuzzer's chunks */
   int whole_answer = server_answer(&g_whole, len, overflow);

@@ -65,18 +65,6 @@ static outcome g_out[4];
 static const char *const k_plan_names[] = {"whole", "the fuzzer's chunks", "one byte per feed",
                                            "after hr_reset"};
 
-/* Print bytes escaped, the middle of a long run left out. */
-FZ_NOCOV static void print_long(const void *p, size_t n) {
-  const unsigned char *s = p;
-  if (n <= 1024) {
-    fz_print_bytes(stderr, s, n);
-    return;
-  }
-  fz_print_bytes(stderr, s, 512);
-  fprintf(stderr, " ...[%zu bytes]... ", n - 768);
-  fz_print_bytes(stderr, s + n - 256, 256);
-}
-
 FZ_NOCOV static void print_input(void) {
   fz_input in;
   fz_input_parse(&in, g_data, g_size);
@@ -84,7 +72,7 @@ FZ_NOCOV static void print_input(void) {
           in.flags, in.limit_param);
   for (size_t i = 0; i < in.nlens; i++) fprintf(stderr, "%s%u", i ? "," : "", in.lens[i]);
   fputs("]\nstream: ", stderr);
-  print_long(in.stream, in.len);
+  fz_print_long(stderr, in.stream, in.len);
   fputc('\n', stderr);
 }
 
@@ -151,8 +139,9 @@ FZ_NOCOV static void print_outcome(const char *name, const outcome *o) {
         fputc('\n', stderr);
       }
       uint64_t framing = U64(), cl = U64(), interim = U64(), mime = U64();
-      fprintf(stderr, "  framing %llu content_length %llu interim %llu mime %llu", (unsigned long long)framing,
-              (unsigned long long)cl, (unsigned long long)interim, (unsigned long long)mime);
+      fprintf(stderr, "  framing %llu content_length %llu interim %llu mime %llu",
+              (unsigned long long)framing, (unsigned long long)cl, (unsigned long long)interim,
+              (unsigned long long)mime);
       if (mime) {
         for (int k = 0; k < 2; k++) {
           n = U64();
@@ -232,7 +221,8 @@ FZ_NOCOV static void check_head(const hr_parser *p, const hr_head *h, outcome *o
   for (size_t i = 0; i < h->field_count; i++) {
     const hr_field *f = &h->fields[i];
     if (f->name.len == 0) finding("an empty field name", plan);
-    if (!within(p, f->name.ptr, f->name.len) || (f->value.len && !within(p, f->value.ptr, f->value.len)))
+    if (!within(p, f->name.ptr, f->name.len) ||
+        (f->value.len && !within(p, f->value.ptr, f->value.len)))
       finding("a field outside the head buffer", plan);
     for (size_t k = 0; k < f->name.len; k++)
       if (!tchar((unsigned char)f->name.ptr[k])) finding("a field name that is not a token", plan);
@@ -240,9 +230,9 @@ FZ_NOCOV static void check_head(const hr_parser *p, const hr_head *h, outcome *o
       char c = f->value.ptr[k];
       if (c == '\r' || c == '\n' || c == '\0') finding("CR, LF or NUL in a field value", plan);
     }
-    if (f->value.len && (f->value.ptr[0] == ' ' || f->value.ptr[0] == '\t' ||
-                         f->value.ptr[f->value.len - 1] == ' ' ||
-                         f->value.ptr[f->value.len - 1] == '\t'))
+    if (f->value.len &&
+        (f->value.ptr[0] == ' ' || f->value.ptr[0] == '\t' ||
+         f->value.ptr[f->value.len - 1] == ' ' || f->value.ptr[f->value.len - 1] == '\t'))
       finding("a field value with surrounding whitespace", plan);
     if (ieq(f->name.ptr, f->name.len, "transfer-encoding")) te = 1;
     if (ieq(f->name.ptr, f->name.len, "content-length") && !cl) {
@@ -263,16 +253,18 @@ FZ_NOCOV static void check_head(const hr_parser *p, const hr_head *h, outcome *o
   }
   int no_body = (h->status >= 100 && h->status < 200) || h->status == 204 || h->status == 304;
   hr_framing want = no_body ? HR_FRAMING_NONE
-                    : te     ? HR_FRAMING_CHUNKED
-                    : cl     ? HR_FRAMING_LENGTH
-                             : HR_FRAMING_CLOSE;
-  if (h->framing != want) finding("a framing that does not follow from the status and fields", plan);
+                    : te    ? HR_FRAMING_CHUNKED
+                    : cl    ? HR_FRAMING_LENGTH
+                            : HR_FRAMING_CLOSE;
+  if (h->framing != want)
+    finding("a framing that does not follow from the status and fields", plan);
   if (want == HR_FRAMING_CHUNKED && h->version_minor == 0)
     finding("chunked framing in an HTTP/1.0 response", plan);
   if (want == HR_FRAMING_LENGTH && cl_digits && h->content_length != clv)
     finding("content_length is not the Content-Length value", plan);
   if (p->cap > p->head_limit) finding("the head buffer grew beyond the head limit", plan);
-  if (p->fields_cap > 2 * HR_MAX_FIELDS) finding("the field table grew beyond 2 * HR_MAX_FIELDS", plan);
+  if (p->fields_cap > 2 * HR_MAX_FIELDS)
+    finding("the field table grew beyond 2 * HR_MAX_FIELDS", plan);
 
   hr_span t = {NULL, 0}, st = {NULL, 0};
   int mime = hr_mime_type(h, &t, &st);
@@ -280,9 +272,11 @@ FZ_NOCOV static void check_head(const hr_parser *p, const hr_head *h, outcome *o
     if (!t.len || !st.len || !within(p, t.ptr, t.len) || !within(p, st.ptr, st.len))
       finding("hr_mime_type: an empty type or subtype, or one outside the head", plan);
     for (size_t k = 0; k < t.len; k++)
-      if (!tchar((unsigned char)t.ptr[k])) finding("hr_mime_type: a type that is not a token", plan);
+      if (!tchar((unsigned char)t.ptr[k]))
+        finding("hr_mime_type: a type that is not a token", plan);
     for (size_t k = 0; k < st.len; k++)
-      if (!tchar((unsigned char)st.ptr[k])) finding("hr_mime_type: a subtype that is not a token", plan);
+      if (!tchar((unsigned char)st.ptr[k]))
+        finding("hr_mime_type: a subtype that is not a token", plan);
   }
   int es = hr_mime_essence_is(h, "text/event-stream");
   if (es != (mime && ieq(t.ptr, t.len, "text") && ieq(st.ptr, st.len, "event-stream")))
@@ -376,7 +370,8 @@ FZ_NOCOV static void run(hr_parser *p, const fz_input *in, enum plan_kind kind, 
       if (rc == HR_BODY) continue;
       if (rc == HR_DONE) {
         if (!head) finding("HR_DONE before the head", plan);
-        if (head->framing == HR_FRAMING_CLOSE) finding("HR_DONE for a close-delimited body before hr_eof", plan);
+        if (head->framing == HR_FRAMING_CLOSE)
+          finding("HR_DONE for a close-delimited body before hr_eof", plan);
         if (head->framing == HR_FRAMING_NONE && (o->body.len || consumed != head_end))
           finding("a body for a response that has none", plan);
         if (head->framing == HR_FRAMING_LENGTH && o->body.len != head->content_length)
@@ -410,8 +405,10 @@ FZ_NOCOV static void run(hr_parser *p, const fz_input *in, enum plan_kind kind, 
     int rc = hr_eof(p);
     if (rc == HR_DONE) {
       if (!head || head->framing != HR_FRAMING_CLOSE)
-        finding("hr_eof: HR_DONE for a response that is not close-delimited and not complete", plan);
-      if (o->body.len != len - head_end || (len > head_end && memcmp(o->body.p, s + head_end, o->body.len)))
+        finding("hr_eof: HR_DONE for a response that is not close-delimited and not complete",
+                plan);
+      if (o->body.len != len - head_end ||
+          (len > head_end && memcmp(o->body.p, s + head_end, o->body.len)))
         finding("a close-delimited body that is not every byte after the head", plan);
     } else if (rc != HR_ETRUNCATED) {
       finding("hr_eof: neither HR_DONE nor HR_ETRUNCATED", plan);

@@ -40,23 +40,11 @@
 static const uint8_t *g_data;
 static size_t g_size;
 
-/* Print bytes escaped, the middle of a long run left out. */
-FZ_NOCOV static void print_long(const void *p, size_t n) {
-  const unsigned char *s = p;
-  if (n <= 1024) {
-    fz_print_bytes(stderr, s, n);
-    return;
-  }
-  fz_print_bytes(stderr, s, 512);
-  fprintf(stderr, " ...[%zu bytes]... ", n - 768);
-  fz_print_bytes(stderr, s + n - 256, 256);
-}
-
 FZ_NOCOV static void finding(const char *what, const char *detail) {
   fprintf(stderr, "\n==== finding: scenario: %s\n", what);
   if (detail) fprintf(stderr, "%s\n", detail);
   fprintf(stderr, "input (%zu bytes): ", g_size);
-  print_long(g_data, g_size);
+  fz_print_long(stderr, g_data, g_size);
   fputc('\n', stderr);
   fflush(stderr);
   abort();
@@ -142,8 +130,10 @@ FZ_NOCOV static void check_str(const struct sc_str *s, const char *what) {
 }
 
 FZ_NOCOV static void check_scenario(const struct scenario *sc) {
-  if (!sc->name || strcmp(sc->name, SC_NAME) != 0) finding("the scenario's name is not the one given", NULL);
-  if (!sc->file || strcmp(sc->file, FILE_NAME) != 0) finding("the scenario's file is not the one given", NULL);
+  if (!sc->name || strcmp(sc->name, SC_NAME) != 0)
+    finding("the scenario's name is not the one given", NULL);
+  if (!sc->file || strcmp(sc->file, FILE_NAME) != 0)
+    finding("the scenario's file is not the one given", NULL);
   if (!sc->about || !sc->rule) finding("a scenario without about or rule", NULL);
   if (sc->nconns == 0 || !sc->conns) finding("a scenario without a connection", NULL);
   g_total = 0;
@@ -154,7 +144,8 @@ FZ_NOCOV static void check_scenario(const struct scenario *sc) {
     check_str(&c->version, "http-version");
     check_str(&c->chunk_ext, "chunk-extension");
     for (size_t j = 0; j < c->nexpects; j++) {
-      if (!c->expects[j].name || !*c->expects[j].name) finding("an expect-header without a name", NULL);
+      if (!c->expects[j].name || !*c->expects[j].name)
+        finding("an expect-header without a name", NULL);
       check_str(&c->expects[j].value, "expect-header");
     }
     for (size_t j = 0; j < c->nheaders; j++) {
@@ -189,7 +180,8 @@ FZ_NOCOV static void check_message(const char *err, size_t lines) {
   if (!memchr(err, '\0', SC_ERROR_SIZE)) finding("an error message without its NUL", NULL);
   const char *p = err;
   size_t pre = strlen(FILE_NAME ":");
-  if (strncmp(p, FILE_NAME ":", pre) != 0) finding("an error message that does not start with FILE:", err);
+  if (strncmp(p, FILE_NAME ":", pre) != 0)
+    finding("an error message that does not start with FILE:", err);
   p += pre;
   size_t line = 0;
   const char *digits = p;
@@ -197,8 +189,10 @@ FZ_NOCOV static void check_message(const char *err, size_t lines) {
     if (line < 100000000) line = line * 10 + (size_t)(*p - '0');
     p++;
   }
-  if (p == digits || p[0] != ':' || p[1] != ' ') finding("an error message without FILE:LINE: ", err);
-  if (line < 1 || line > lines) finding("an error message naming a line the file does not have", err);
+  if (p == digits || p[0] != ':' || p[1] != ' ')
+    finding("an error message without FILE:LINE: ", err);
+  if (line < 1 || line > lines)
+    finding("an error message naming a line the file does not have", err);
   p += 2;
   const char *field = p;
   while (*p && !(p[0] == ':' && p[1] == ' ') && *p != ' ') p++;
@@ -254,7 +248,8 @@ FZ_NOCOV int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   long long bound = 4 * (long long)SC_MAX_BYTES + 128 * (long long)size + (1 << 20);
   if (g_counting && peak > bound) {
     char d[120];
-    snprintf(d, sizeof d, "%lld bytes at most, for %zu input bytes (bound %lld)", peak, size, bound);
+    snprintf(d, sizeof d, "%lld bytes at most, for %zu input bytes (bound %lld)", peak, size,
+             bound);
     g_counting = 0;
     finding("the loader held more memory than its bound", d);
   }

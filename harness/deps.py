@@ -69,6 +69,8 @@ DEPS: dict[str, Dep] = {
     "node": Dep("node", _which("node"), ("nodejs",)),
     "npm": Dep("npm", _which("npm"), ("npm",)),
     "openssl": Dep("the openssl command", _which("openssl"), ("openssl",)),
+    # ./ssespec test: the C sources keep to .clang-format
+    "clang-format": Dep("clang-format", _which("clang-format"), ("clang-format",)),
     # ./ssespec fuzz (harness/fuzzing.py)
     "clang-fuzzer": Dep("clang with its libFuzzer runtime", lambda: find_clang_fuzzer() is not None,
                         ("clang", "libclang-rt-14-dev")),

@@ -73,6 +73,29 @@ def _pytest() -> bool:
     return all(v == "passed" for v in outcome.values())
 
 
+C_DIRS = ("parser", "server", "client", "common", "adapters", "fuzz", "bench", "tests")
+
+
+def c_sources() -> list[str]:
+    """The project's C sources and headers (no build output, no npm packages)."""
+    out = []
+    for top in C_DIRS:
+        for dirpath, dirnames, filenames in os.walk(ROOT / top):
+            dirnames[:] = [d for d in dirnames if d not in ("node_modules", "build")]
+            out += [os.path.join(dirpath, f) for f in filenames if f.endswith((".c", ".h"))]
+    return sorted(os.path.relpath(f, ROOT) for f in out)
+
+
+def _format() -> bool:
+    """clang-format --dry-run -Werror over the C sources: they keep to the
+    committed .clang-format (clang-format -i FILE mends one that does not)."""
+    deps.ensure("clang-format")
+    files = c_sources()
+    print(f"$ clang-format --dry-run -Werror ({len(files)} files)", flush=True)
+    return subprocess.call(["clang-format", "--dry-run", "-Werror", *files], cwd=ROOT,
+                           stdin=subprocess.DEVNULL) == 0
+
+
 def _conformance(kernel: str | None) -> Callable[[], bool]:
     """The parser suite against the ASan reference adapter, with the parser's
     scan kernel forced by SSESPEC_SCAN (None: the one it picks itself)."""
@@ -135,6 +158,7 @@ STEPS: list[Step] = [
          ("build-asan",)),
     Step("client-asan", "./ssespec check --client: ASan reference client and server",
          _client_asan, ("build-asan",)),
+    Step("format", "clang-format --dry-run -Werror over the C sources (.clang-format)", _format),
 ]
 
 

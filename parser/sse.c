@@ -884,7 +884,7 @@ SSE_NOINLINE int set_last_id(sse_parser *p) {
 SSE_INLINE int dispatch(sse_parser *p) {
   /* 1. The last event ID string := the last event ID buffer. */
   if (!p->id_follows_last && (p->id.len != p->last_id.len ||
-      (p->id.len && memcmp(p->id.ptr, p->last_id.ptr, p->id.len) != 0))) {
+                              (p->id.len && memcmp(p->id.ptr, p->last_id.ptr, p->id.len) != 0))) {
     int rc = set_last_id(p);
     if (rc) return rc;
   }

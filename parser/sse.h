@@ -111,13 +111,13 @@ typedef struct sse_parser {
   const char *data_ref;            /* the data buffer's one value (without its LF), still
                                       in the caller's chunk; NULL when not in use */
   size_t data_ref_len;
-  unsigned char bom_len;   /* BOM bytes matched so far at the stream start */
-  unsigned char at_start;  /* still checking for a BOM */
-  unsigned char after_cr;  /* the last byte seen was a CR ending a line */
+  unsigned char bom_len;         /* BOM bytes matched so far at the stream start */
+  unsigned char at_start;        /* still checking for a BOM */
+  unsigned char after_cr;        /* the last byte seen was a CR ending a line */
   unsigned char id_follows_last; /* the id buffer is (a copy of) last_id: no id field yet */
-  unsigned char line_mode; /* the line being read: open, kept or ignored */
-  int status;              /* SSE_OK, or the failure that abandoned the stream */
-  char message[192];       /* the last failure, in words */
+  unsigned char line_mode;       /* the line being read: open, kept or ignored */
+  int status;                    /* SSE_OK, or the failure that abandoned the stream */
+  char message[192];             /* the last failure, in words */
 } sse_parser;
 
 /* Set up p for a new stream with the callbacks cb (copied; NULL for none)

@@ -6,12 +6,6 @@
 #include <string.h>
 #include <strings.h>
 
-static int tchar(unsigned char c) {
-  if (c >= '0' && c <= '9') return 1;
-  if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') return 1;
-  return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 int http_span_eq(struct http_span s, const char *lit) {
   size_t n = strlen(lit);
   return s.n == n && strncasecmp(s.p, lit, n) == 0;
@@ -56,7 +50,7 @@ int http_parse_request(const char *buf, size_t len, struct http_request *req, co
     if (!found) {
       /* early rejection of bytes no request line can start with */
       for (q = buf; q < end && q < buf + 16 && *q != ' '; q++) {
-        if (!tchar((unsigned char)*q)) {
+        if (!http_tchar((unsigned char)*q)) {
           *why = "the request line does not start with a method";
           return HTTP_BAD;
         }
@@ -67,7 +61,7 @@ int http_parse_request(const char *buf, size_t len, struct http_request *req, co
   /* request line: METHOD SP TARGET SP VERSION */
   le = line_end(p, end, &next);
   s = p;
-  while (s < le && tchar((unsigned char)*s)) s++;
+  while (s < le && http_tchar((unsigned char)*s)) s++;
   if (s == p || s >= le || *s != ' ') {
     *why = "bad method";
     return HTTP_BAD;
@@ -112,7 +106,7 @@ int http_parse_request(const char *buf, size_t len, struct http_request *req, co
       return HTTP_BAD;
     }
     s = p;
-    while (s < le && tchar((unsigned char)*s)) s++;
+    while (s < le && http_tchar((unsigned char)*s)) s++;
     if (s == p || s >= le || *s != ':') {
       *why = "bad header field name";
       return HTTP_BAD;

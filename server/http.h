@@ -9,6 +9,7 @@
 #define SSESPEC_SERVER_HTTP_H
 
 #include <stddef.h>
+#include <string.h>
 
 #define HTTP_MAX_HEAD ((size_t)16 << 10) /* request line and headers */
 #define HTTP_MAX_HEADERS 100
@@ -46,5 +47,14 @@ int http_parse_request(const char *buf, size_t len, struct http_request *req, co
 
 /* Case-insensitive comparison of a span with a NUL-terminated string. */
 int http_span_eq(struct http_span s, const char *lit);
+
+/* Whether c may appear in a token (RFC 9110 tchar): a method or a header
+ * field name. Used by the request parser and by the scenario loader, which
+ * checks header names before they are sent. */
+static inline int http_tchar(unsigned char c) {
+  if (c >= '0' && c <= '9') return 1;
+  if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') return 1;
+  return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
 
 #endif /* SSESPEC_SERVER_HTTP_H */

@@ -5,6 +5,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "scenario.h"
 
+#include "http.h"
+
 #include "common/base64.h"
 #include "common/decimal.h"
 #include "common/json.h"
@@ -373,13 +375,6 @@ static int has_nul(const struct sc_str *s) {
   return s->n && memchr(s->p, '\0', s->n) != NULL;
 }
 
-/* RFC 9110 token characters. */
-static int is_tchar(unsigned char c) {
-  if (c >= '0' && c <= '9') return 1;
-  if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') return 1;
-  return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 /* Split the first word (a header name) off s..end. */
 static int header_name(struct parser *p, const char *field, const char **ps, const char *end,
                        char **name) {
@@ -387,7 +382,7 @@ static int header_name(struct parser *p, const char *field, const char **ps, con
   while (s < end && !is_space(*s)) s++;
   if (s == w) return fail(p, field, "needs a header name");
   for (const char *q = w; q < s; q++)
-    if (!is_tchar((unsigned char)*q))
+    if (!http_tchar((unsigned char)*q))
       return fail(p, field, "'%.*s' is not a header name", (int)(s - w), w);
   *name = dupn(w, (size_t)(s - w));
   if (!*name) return oom(p, field);

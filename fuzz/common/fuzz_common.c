@@ -241,6 +241,17 @@ FZ_NOCOV void fz_print_bytes(FILE *f, const void *p, size_t n) {
   fputc('"', f);
 }
 
+FZ_NOCOV void fz_print_long(FILE *f, const void *p, size_t n) {
+  const unsigned char *s = p;
+  if (n <= 1024) {
+    fz_print_bytes(f, s, n);
+    return;
+  }
+  fz_print_bytes(f, s, 512);
+  fprintf(f, " ...[%zu bytes]... ", n - 768);
+  fz_print_bytes(f, s + n - 256, 256);
+}
+
 FZ_NOCOV void fz_rec_print(FILE *f, const fz_rec *r) {
   rec_cur c = {r->p, r->p + r->len};
   size_t n, m, k;

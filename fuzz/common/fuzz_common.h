@@ -127,6 +127,10 @@ void fz_finding(const char *what, const uint8_t *data, size_t size);
 /* Print bytes as a C string literal (escaped). */
 void fz_print_bytes(FILE *f, const void *p, size_t n);
 
+/* The same, but over 1024 bytes only the first 512 and the last 256, with
+ * the number of bytes left out between them. */
+void fz_print_long(FILE *f, const void *p, size_t n);
+
 /* ---- checks ---- */
 
 /* Whether s is well-formed UTF-8. */

@@ -116,4 +116,4 @@ def test_test_steps_listed():
     assert p.returncode == 0
     names = [line.split()[0] for line in p.stdout.splitlines()]
     assert names[:2] == ["build-release", "ctest-release"]
-    assert "pytest" in names and "conformance-asan" in names
+    assert "pytest" in names and "conformance-asan" in names and "format" in names

@@ -456,7 +456,7 @@ static void test_finish_new_stream(void) {
   CHECK_INT(sse_parser_finish(&p), SSE_OK);
   CHECK_STR(last_id(&p), "7");
   CHECK_INT(feed_s(&p, "\n"), SSE_OK); /* an empty line, not an LF after CR */
-  CHECK_STR(last_id(&p), "7");       /* dispatch copies the buffer, still "7" */
+  CHECK_STR(last_id(&p), "7");         /* dispatch copies the buffer, still "7" */
   CHECK_INT(sse_parser_feed(&p, "id: \0x\n\n", 8), SSE_OK); /* ignored: stays "7" */
   CHECK_STR(last_id(&p), "7");
   CHECK_INT(sse_parser_finish(&p), SSE_OK);
