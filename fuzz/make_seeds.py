@@ -414,7 +414,7 @@ def scenario_seeds(root: Path = ROOT) -> list[bytes]:
 
 def load_cases(cases_root: Path) -> list[list[bytes]]:
     sys.path.insert(0, str(ROOT))
-    from harness.cases import CaseError, load_case  # noqa: E402
+    from harness.parser_suite.cases import CaseError, load_case  # noqa: E402
 
     out: list[list[bytes]] = []
     for path in sorted(cases_root.rglob("*.case")):

@@ -5,7 +5,7 @@
 // Speaks the client adapter protocol (docs/client-adapter-protocol.md). One
 // browser per run; for each origin of the stream URLs one page
 // {origin}/static/client.html, served by the scenario server (its script,
-// harness/static/client.js, holds the EventSources, so each one is
+// adapters/chromium/page/client.js, holds the EventSources, so each one is
 // same-origin with its page). Streams are opened and closed by evaluating
 // ssespec.open()/ssespec.close() in that page; the page hands its reports,
 // in batches and in the order the browser produced them, to a binding this

@@ -32,10 +32,10 @@ from pathlib import Path
 
 import pytest
 
-from harness import build
-from harness.certs import make_pki
-from harness.client_driver import ClientAdapterDriver
-from harness.server import ScenarioServer
+from harness.client_suite.scenario_server import ScenarioServer
+from harness.setup import build
+from harness.setup.certs import make_pki
+from tests.support.client_driver import ClientAdapterDriver
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]

@@ -101,6 +101,9 @@ expect_2 two-files "$TMP/in" "$TMP/in"
 # -------------------------------------------------------- a live pipe
 # Each record must come out while the input is still open.
 coproc LIVE { "$PARSE"; }
+# bash unsets LIVE_PID once it reaps the coproc, which under load can happen
+# before the wait below: keep the pid
+live_pid=$LIVE_PID
 # private copies of the pipe ends: bash closes the coproc's own when it
 # reaps the process, possibly before the last record is read
 exec {TO}>&"${LIVE[1]}" {FROM}<&"${LIVE[0]}"
@@ -122,7 +125,7 @@ exec {TO}>&-
 IFS= read -r -t 10 line <&"$FROM" || line=none
 [ "$line" = '{"kind":"end","lastEventId":"9"}' ] || fail "live: end record is $line"
 exec {FROM}<&-
-wait "$LIVE_PID" || fail "live: exit status $?"
+wait "$live_pid" || fail "live: exit status $?"
 
 if [ $FAILED -ne 0 ]; then
   echo "parse_tool: FAILED" >&2

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-SSE_TARGETS = ("parse", "split", "diff")  # the reference parser's targets
-TARGETS = SSE_TARGETS + ("http_request", "http_response", "scenario")
+from harness.core.paths import ROOT
+from harness.fuzz.targets import TARGETS
+from harness.setup import build
 
 
 @pytest.fixture(scope="session")
@@ -21,7 +20,7 @@ def root() -> Path:
 @pytest.fixture(scope="session")
 def clang() -> str:
     """clang with its libFuzzer runtime, or the test is skipped."""
-    from harness.fuzzing import find_clang
+    from harness.fuzz.libfuzzer import find_clang
 
     path = find_clang()
     if path is None:
@@ -31,19 +30,14 @@ def clang() -> str:
 
 
 @pytest.fixture(scope="session")
-def replay_drivers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """fuzz-replay-<target>, built by CMake with gcc and ASan+UBSan."""
-    if not shutil.which("cmake") or not shutil.which("gcc"):
-        pytest.skip("cmake and gcc are needed to build the replay drivers")
-    build = tmp_path_factory.mktemp("replay-build")
-    subprocess.run(["cmake", "-S", str(ROOT), "-B", str(build), "-DSSESPEC_SANITIZE=ON",
-                    "-DCMAKE_BUILD_TYPE=Debug", "-DCMAKE_C_COMPILER=gcc"],
-                   check=True, capture_output=True, stdin=subprocess.DEVNULL)
-    r = subprocess.run(["cmake", "--build", str(build), "-j2", "--target",
-                        *(f"fuzz-replay-{t}" for t in TARGETS)],
-                       capture_output=True, text=True, stdin=subprocess.DEVNULL)
-    assert r.returncode == 0, r.stdout + r.stderr
-    return {t: build / "fuzz" / f"fuzz-replay-{t}" for t in TARGETS}
+def replay_drivers() -> dict[str, Path]:
+    """fuzz-replay-<target> of the ASan+UBSan build (build/asan, the one
+    `./ssespec test` builds first; built here when it is not)."""
+    out = {}
+    for t in TARGETS:
+        exe = build.executable(f"fuzz-replay-{t}", "asan", quiet=True)
+        out[t] = exe
+    return out
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@ the reference parser (harness/difffuzz.py, harness/streamgen.py).
 
 The units without adapters: signatures, the open-rule test, cuts, case
 files. Then whole runs against the literal Python parser of the peer tests
-(tests/peers/literal_parser.py): none without a defect, a minimized case
+(tests/support/literal_parser.py): none without a defect, a minimized case
 file with a seeded defect (which `check` then fails for the defective
 parser and passes for the reference), and exit status 2 for an adapter that
 says no hello."""
@@ -17,14 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
-from harness import difffuzz as df
-from harness import fuzzing
-from harness.cases import load_all, load_case, parse_case
-from harness.streamgen import StreamGen
+from harness.commands import main
+from harness.core.paths import ROOT
+from harness.fuzz import difffuzz as df
+from harness.fuzz.streamgen import StreamGen
+from harness.parser_suite.cases import load_all, load_case, parse_case
 
 PYTHON = "/usr/bin/python3"
-LITERAL = f"{PYTHON} {ROOT / 'tests' / 'peers' / 'literal_parser.py'}"
+LITERAL = f"{PYTHON} {ROOT / 'tests' / 'support' / 'literal_parser.py'}"
 ALL = ["event", "retry", "comment", "end"]
 
 
@@ -147,13 +147,13 @@ def test_streamgen_is_seeded() -> None:
 
 @pytest.fixture(scope="module")
 def reference_built() -> None:
-    from harness import build
+    from harness.setup import build
     build.executable("ssespec-parser-adapter", "release", quiet=True)
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str, float]:
     t0 = time.monotonic()
-    rc = fuzzing.main(["fuzz", *argv])
+    rc = main(["fuzz", *argv])
     cap = capsys.readouterr()
     return rc, cap.out, cap.err, time.monotonic() - t0
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import fuzzing
-from harness.errors import Fatal
+from harness.commands import main
+from harness.core.errors import Fatal
+from harness.fuzz import libfuzzer as fuzzing
 
 PULSE_LOG = """\
 INFO: Seed: 1234
@@ -81,7 +82,7 @@ def test_bad_command_lines_exit_2(argv: list[str], capsys: pytest.CaptureFixture
     monkeypatch.setattr(fuzzing, "ensure_clang", lambda: pytest.fail("must not get this far"))
     monkeypatch.setattr(fuzzing.build, "build", lambda *a, **k: pytest.fail("must not build"))
     monkeypatch.setattr(fuzzing, "generate_seeds", lambda layout: None)
-    assert fuzzing.main(argv) == 2
+    assert main(argv) == 2
     assert capsys.readouterr().err.startswith("ssespec: ")
 
 
@@ -93,10 +94,23 @@ def test_missing_clang_exits_2_with_the_install_line(capsys: pytest.CaptureFixtu
         raise Fatal("missing")
 
     monkeypatch.setattr(fuzzing.deps, "ensure", refuse)
-    assert fuzzing.main(["fuzz", "parse", "--seconds", "1"]) == 2
+    assert main(["fuzz", "parse", "--seconds", "1"]) == 2
     assert "install: apt-get install -y clang libclang-rt-14-dev" in capsys.readouterr().err
 
 
 def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
-    assert fuzzing.main(["fuzz", "--help"]) == 0
+    assert main(["fuzz", "--help"]) == 0
     assert "--seconds" in capsys.readouterr().out
+
+
+def test_each_fuzz_mode_has_a_help_screen_of_its_own(capsys: pytest.CaptureFixture[str]) -> None:
+    """libFuzzer campaigns and differential fuzzing list only their own options."""
+    assert main(["fuzz", "--help"]) == 0
+    targets = capsys.readouterr().out
+    assert main(["fuzz", "--impl", "x", "--help"]) == 0
+    diff = capsys.readouterr().out
+    assert "--jobs" in targets and "--sanitize" in targets and "TARGET" in targets
+    assert "--seed" not in targets and "--max-divergences" not in targets
+    assert "--seed" in diff and "--max-divergences" in diff and "--cases" in diff
+    assert "--jobs" not in diff and "--sanitize" not in diff and "--parser-src" not in diff
+    assert "./ssespec fuzz --impl CMD|NAME --help" in targets

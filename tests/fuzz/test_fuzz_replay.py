@@ -1,47 +1,14 @@
-"""The replay drivers (gcc, ASan+UBSan, no libFuzzer) pass over every
-regression input and every seed; and they do report a finding."""
+"""The replay drivers (gcc, ASan+UBSan, no libFuzzer) take files and
+folders, and report a finding as one."""
 
 from __future__ import annotations
 
 import subprocess
 from pathlib import Path
 
-import pytest
-
-from conftest import ROOT, TARGETS
-
-# Regression inputs of findings that the parser does not fix yet, with why.
-# Each is still replayed; it is an expected failure until the fix lands.
-OPEN: dict[str, str] = {}
-
-
-def _regressions() -> list[tuple[str, Path]]:
-    out = []
-    for t in TARGETS:
-        d = ROOT / "corpus" / "regressions" / t
-        if d.is_dir():
-            out += [(t, p) for p in sorted(d.iterdir()) if p.is_file() and not p.name.startswith(".")]
-    return out
-
-
-@pytest.mark.parametrize("target,path", _regressions(),
-                         ids=[f"{t}/{p.name}" for t, p in _regressions()])
-def test_regression_replays_clean(replay_drivers: dict[str, Path], target: str, path: Path) -> None:
-    if f"{target}/{path.name}" in OPEN:
-        pytest.xfail(OPEN[f"{target}/{path.name}"])
-    r = subprocess.run([str(replay_drivers[target]), str(path)], capture_output=True, text=True,
-                       stdin=subprocess.DEVNULL, timeout=120)
-    assert r.returncode == 0, r.stderr[-4000:]
-
-
-@pytest.mark.parametrize("target", TARGETS)
-def test_seeds_replay_clean(replay_drivers: dict[str, Path], seeds: Path, target: str) -> None:
-    r = subprocess.run([str(replay_drivers[target]), str(seeds / target)], capture_output=True,
-                       text=True, stdin=subprocess.DEVNULL, timeout=300)
-    assert r.returncode == 0, r.stderr[-4000:]
-    assert r.stdout.startswith(f"fuzz-replay-{target}: ")
-    count = int(r.stdout.split(": ")[1].split()[0])
-    assert count == len(list((seeds / target).iterdir())) and count >= 50
+# Every regression input and every seed is replayed once per build by the
+# `fuzz-replay` step of `./ssespec test` (./ssespec replay, with the default
+# and the scalar kernel); these tests check the replay tool itself.
 
 
 def test_replay_reports_a_finding(root: Path, defective_parser: Path, tmp_path: Path) -> None:

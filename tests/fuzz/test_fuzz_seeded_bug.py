@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from harness import fuzzing
+from harness.commands import main
 
 
 def test_fuzz_finds_the_planted_defect(clang: str, defective_parser: Path, tmp_path: Path,
                                        capsys: pytest.CaptureFixture[str]) -> None:
     regressions = tmp_path / "regressions"
     started = time.monotonic()
-    rc = fuzzing.main(["fuzz", "diff", "--seconds", "60", "--build-dir", str(tmp_path / "build"),
+    rc = main(["fuzz", "diff", "--seconds", "60", "--build-dir", str(tmp_path / "build"),
                        "--regressions", str(regressions), "--parser-src", str(defective_parser)])
     elapsed = time.monotonic() - started
     out = capsys.readouterr().out
@@ -39,7 +39,7 @@ def test_fuzz_finds_the_planted_defect(clang: str, defective_parser: Path, tmp_p
 
 def test_fuzz_reports_no_finding_on_the_real_parser(clang: str, tmp_path: Path,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
-    rc = fuzzing.main(["fuzz", "diff", "split", "parse", "--seconds", "3", "--build-dir",
+    rc = main(["fuzz", "diff", "split", "parse", "--seconds", "3", "--build-dir",
                        str(tmp_path / "build"), "--regressions", str(tmp_path / "regressions")])
     out = capsys.readouterr().out
     assert rc == 0, out

@@ -8,8 +8,10 @@ import subprocess
 import zipfile
 from pathlib import Path
 
-from conftest import ROOT, SSE_TARGETS, TARGETS
-from harness.cases import load_all
+from harness.core.paths import ROOT
+from harness.fuzz.targets import PARSER_TARGETS as SSE_TARGETS
+from harness.fuzz.targets import TARGETS
+from harness.parser_suite.cases import load_all
 
 
 def _stream(seed: bytes) -> tuple[int, list[int], bytes]:
@@ -40,6 +42,8 @@ def test_seed_chunks_are_the_cases_chunks(seeds: Path) -> None:
 def test_seed_names_are_their_sha1_and_unique(seeds: Path) -> None:
     import hashlib
     for t in TARGETS:
+        names = [p.name for p in (seeds / t).iterdir()]
+        assert len(names) >= 50, f"{t}: only {len(names)} seeds"
         for p in (seeds / t).iterdir():
             assert p.name == hashlib.sha1(p.read_bytes()).hexdigest()
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from harness.core.paths import ROOT
 
 COMMON = [str(ROOT / "fuzz" / "replay_main.c"), str(ROOT / "fuzz" / "common" / "fuzz_common.c"),
           str(ROOT / "parser" / "sse.c")]

@@ -4,7 +4,7 @@ streams.
 Both are driven through the adapter protocol (harness/adapter.py's
 AdapterProcess), one process each, with many requests: the reference adapter
 as built by CMake (build/release, else build/asan; or
-$SSESPEC_REFERENCE_ADAPTER) and tests/peers/literal_parser.py. Streams come
+$SSESPEC_REFERENCE_ADAPTER) and tests/support/literal_parser.py. Streams come
 from the seeded structure-aware generator that `./ssespec fuzz --impl` uses
 (harness/streamgen.py) and are cut into random chunks. Records are compared
 exactly, except on streams with a retry value above 2^64-1 (open rule
@@ -22,12 +22,12 @@ from contextlib import contextmanager
 from typing import Iterator
 
 import pytest
-
-from harness.adapter import MAX_LINE, AdapterProcess, Hello
-from harness.difffuzz import retry_lines
-from harness.runner import encode_request
-from harness.streamgen import StreamGen
 from peers_env import LITERAL, reference_adapter
+
+from harness.fuzz.difffuzz import retry_lines
+from harness.fuzz.streamgen import StreamGen
+from harness.parser_suite.runner import encode_request
+from harness.protocol.parser import MAX_LINE, AdapterProcess, Hello
 
 DEFAULT_SEED = 20260601
 DEFAULT_COUNT = 20000
@@ -105,8 +105,8 @@ def report(bad, a_name, b_name) -> str:
 def built_reference():
     ref = reference_adapter()
     if ref is None:  # not built yet: build it as `./ssespec check --impl reference` would
-        from harness import build
-        from harness.errors import Fatal
+        from harness.core.errors import Fatal
+        from harness.setup import build
         try:
             ref = build.executable("ssespec-parser-adapter", "release", quiet=True)
         except Fatal as e:

@@ -24,16 +24,16 @@ import uuid
 from pathlib import Path
 
 import pytest
-
-from harness import build, bundled
-from harness.certs import make_pki
-from harness.client_driver import ClientAdapterDriver
-from harness.errors import Fatal
-from harness.server import ScenarioServer
 from peers_env import ROOT, ssespec_check, tail
 
+from harness.client_suite.scenario_server import ScenarioServer
+from harness.core.errors import Fatal
+from harness.setup import build, bundled
+from harness.setup.certs import make_pki
+from tests.support.client_driver import ClientAdapterDriver
+
 SCENARIOS = ROOT / "corpus" / "scenarios"
-STATIC = ROOT / "harness" / "static"
+STATIC = ROOT / "adapters" / "chromium" / "page"
 ADAPTERS = ("eventsource", "chromium")
 HELLO_TIMEOUT = 60.0
 CHECK_TIMEOUT = 300

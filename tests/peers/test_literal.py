@@ -19,7 +19,6 @@ import random
 import subprocess
 
 import pytest
-
 from literal_parser import DEFECTS, parse_stream
 from peers_env import LITERAL
 

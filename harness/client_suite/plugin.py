@@ -1,0 +1,212 @@
+"""The pytest plugin that runs the client suite (docs/client-suite.md).
+
+Each corpus/scenarios/**/*.scenario file becomes a collector whose items are
+its variants: `NAME` (plain HTTP, marked transport_http) and `NAME@tls`
+(HTTPS, marked transport_tls) unless the scenario says `skip-variant tls`.
+The scenarios themselves come from `ssespec-server --dump`.
+
+At the start of the test loop every selected item is run at once
+(harness/client_suite/runner.py) against one scenario server and one client
+adapter; each item then reports the verdict its run got. The compact report
+and the result files are the ones the suites share (harness/suite/base.py), with
+"suite": "client".
+
+Load it with `-p harness.client_suite.plugin`; `./ssespec check --client` does.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Iterator, TextIO
+
+import pytest
+
+from harness.client_suite.runner import ClientRunner, Finished
+from harness.client_suite.scenario_server import ScenarioServer
+from harness.client_suite.scenarios import (MARKERS, ClientVariant, Scenario, ScenarioError, load,
+                                            variants)
+from harness.core.errors import Fatal
+from harness.core.report import plural
+from harness.core.results import Result, Run
+from harness.setup import build
+from harness.setup.bundled import Impl, resolve
+from harness.setup.certs import make_pki
+from harness.suite.base import ROOT, Suite, SuiteFile, SuiteItem, add_common_options, configure, rel
+
+CLIENT_KEY = pytest.StashKey["ClientSuite"]()
+HELLO_TIMEOUT = 30.0      # a browser adapter starts a browser before its hello
+_MARKS = {t: getattr(pytest.mark, f"transport_{t}") for t in MARKERS}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    g = parser.getgroup("ssespec-client", "ssespec client conformance suite")
+    g.addoption("--client", default="reference", metavar="CMD|NAME",
+                help="the client adapter: 'reference', a bundled adapter's name, or a command line")
+    g.addoption("--scenarios", default=None, metavar="DIR",
+                help="collect the .scenario files below DIR (default corpus/scenarios)")
+    g.addoption("--client-build", default="release", choices=sorted(build.KINDS),
+                help="which build of the reference client and of the scenario server")
+    g.addoption("--max-streams", type=int, default=None, metavar="N",
+                help="at most N streams at once (default: the adapter's max_streams, at most 256)")
+    add_common_options(g, "seconds allowed for the adapter's hello (client suite: default 30)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    configure(config, MARKERS, ClientSuite, "ssespec-client-suite")
+
+
+class ScenarioFile(SuiteFile):
+    load_error = ScenarioError
+
+    def collect(self) -> Iterator[pytest.Item]:
+        suite = self.config.stash[CLIENT_KEY]
+        sc = suite.scenario_at(Path(os.path.abspath(self.path)))
+        if "tls" in sc.skip_variants:
+            suite.left_out.append({"case": sc.name, "variant": "tls", "reason": sc.skip_variants["tls"]})
+        for v in variants(sc):
+            item = ScenarioItem.from_parent(self, name=v.id, variant=v)
+            item.add_marker(_MARKS[v.transport])
+            yield item
+
+
+class ScenarioItem(SuiteItem):
+    suite_key = CLIENT_KEY
+    unit = "scenario"
+
+
+class ClientSuite(Suite):
+    """Session state of a client-suite run: the server, the adapter, the
+    results; the report is the suites' shared one (harness/suite/base.py)."""
+
+    suite_name = "client"
+    target_flag = "--client"
+    unit_name = "scenario"
+    stash_key = CLIENT_KEY
+    root_option = "scenarios"
+    default_root = ROOT / "corpus" / "scenarios"
+    suffix = ".scenario"
+    file_class = ScenarioFile
+    secondary_error = "(another scenario file is malformed)"
+
+    def __init__(self, impl: Impl | None = None, out: TextIO | None = None,
+                 server_exe: Path | None = None, rerun: list[str] | None = None) -> None:
+        super().__init__(impl, out, rerun)
+        self.server_exe = server_exe
+        self.client: ClientRunner | None = None
+        self.server: ScenarioServer | None = None
+        self._tmp: Path | None = None
+        self._scenarios: dict[str, Scenario] | None = None
+        self._load_error: str | None = None
+        self._finished: dict[str, Finished] = {}
+
+    # ------------------------------------------------------------ setup
+
+    def _server_exe(self) -> Path:
+        if self.server_exe is None:
+            kind = self.config.getoption("client_build")
+            self.server_exe = build.executable("ssespec-server", kind, quiet=True)
+        return self.server_exe
+
+    def scenario_at(self, path: Path) -> Scenario:
+        """The loaded scenario of a .scenario file; ScenarioError when the
+        directory did not load (naming this file's problem when it has one)."""
+        if self._scenarios is None and self._load_error is None:
+            try:
+                self._scenarios = load(self._server_exe(), self.cases_root)
+            except ScenarioError as e:
+                self._load_error = str(e)
+        if self._load_error is not None:
+            lines = self._load_error.splitlines()
+            mine = [m for m in lines if m.startswith(str(path) + ":")]
+            if mine or not self.collect_errors:
+                raise ScenarioError((mine or lines)[0])
+            raise ScenarioError(f"{path}: not loaded {self.secondary_error}")
+        assert self._scenarios is not None
+        name = path.relative_to(self.cases_root).with_suffix("").as_posix()
+        if name not in self._scenarios:
+            raise ScenarioError(f"{path}: ssespec-server --dump did not list it")
+        return self._scenarios[name]
+
+    # ------------------------------------------------------------ running
+
+    def _start(self, session: pytest.Session) -> None:
+        opt = session.config.getoption
+        impl = self.impl or resolve(opt("client"), "client", build_kind=opt("client_build"))
+        self._tmp = Path(tempfile.mkdtemp(prefix="ssespec-client-"))
+        pki = make_pki(self._tmp / "pki")
+        self.server = ScenarioServer(self._server_exe(), self.cases_root, pki.cert, pki.key,
+                                     impl.static)
+        self.server.start()
+        env = dict(os.environ, SSESPEC_CA_FILE=str(pki.ca))
+        timeout = opt("case_timeout")
+        self.client = ClientRunner(impl.argv, env, self.server,
+                                   hello_timeout=timeout if timeout is not None else HELLO_TIMEOUT,
+                                   max_streams=opt("max_streams"),
+                                   max_failures=int(session.config.option.maxfail or 0),
+                                   on_result=self._live)
+        hello = self.client.start()
+        self.run = Run(self.suite_name, {**hello.raw, "command": impl.argv})
+        if self.own_report:
+            n = len({i.variant.scenario.name for i in session.items if isinstance(i, ScenarioItem)})
+            self._say(f"ssespec {self.suite_name} suite: {plural(len(session.items), 'variant')} "
+                      f"of {plural(n, 'scenario')} from {rel(self.cases_root)}")
+            self._say(f"adapter: {hello.name} {hello.version}, reports {', '.join(hello.reports)}, "
+                      f"{min(self.client.limit, len(session.items))} streams at once")
+            self._say(f"command: {shlex.join(impl.argv)}")
+            self._say(f"server:  {self.server.origin('http')} and {self.server.origin('tls')}")
+
+    def _run_all(self, session: pytest.Session) -> None:
+        items = [i for i in session.items if isinstance(i, ScenarioItem)]
+        assert self.client is not None
+        self._finished = self.client.run_all([i.variant for i in items])
+
+    def _live(self, f: Finished) -> None:
+        if self.own_report:
+            self._progress(f.result)
+
+    def execute(self, v: ClientVariant) -> Result:
+        assert self.run is not None
+        f = self._finished.get(v.id)
+        if f is None:
+            raise Fatal(f"no result for {v.id}")
+        self.run.results.append(f.result)
+        return f.result
+
+    def details(self, result: Result) -> str:
+        f = self._finished.get(result.id)
+        text = f.details if f and f.details else f"{result.verdict.upper()} {result.id}: {result.reason}"
+        return "\n".join([text, *(f"  {x}" for x in self.rerun_lines(result))])
+
+    def rule_of(self, v: ClientVariant) -> str:
+        return v.scenario.rule
+
+    def case_of(self, v: ClientVariant) -> str:
+        return v.scenario.name
+
+    # ------------------------------------------------------------ the end
+
+    def _shutdown(self) -> None:
+        if self.client is not None:
+            self.client.stop()
+        if self.server is not None:
+            self.server.stop()
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+    def _end_notes(self) -> None:
+        assert self.run is not None and self.client is not None and self.server is not None
+        self._adapter_end(self.client.restarts, self.client.end_note)
+        self.run.server = {"command": self.server.argv, "end_note": self.server.end_note}
+        if self.server.end_note:
+            self.run.notes.append(self.server.end_note)
+        if self.client.stray_reports:
+            self.run.notes.append(f"{self.client.stray_reports} reports named no open stream "
+                                  "(ignored)")
+
+
+__all__ = ["ClientSuite", "ScenarioFile", "ScenarioItem"]

@@ -1,0 +1,134 @@
+"""Client scenarios, as the scenario server loads them (`ssespec-server
+--dump`: there is one loader, server/scenario.c), and their variants.
+
+Every scenario runs over plain HTTP (`NAME`) and over HTTPS (`NAME@tls`)
+unless it says `skip-variant tls`.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.core.rules import RULES
+
+HTTP, TLS = "http", "tls"
+MARKERS = {
+    HTTP: "transport_http: the scenario played over plain HTTP (NAME)",
+    TLS: "transport_tls: the scenario played over HTTPS with the run's test CA (NAME@tls)",
+}
+DUMP_TIMEOUT = 120.0
+
+
+class ScenarioError(Exception):
+    """A scenario directory that could not be loaded; the message is one line
+    per problem, each `FILE:LINE: FIELD: what was wrong`."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    file: str
+    about: str
+    rule: str
+    open: str | None
+    types: tuple[str, ...]
+    timeout: float
+    linger_ms: int
+    skip_variants: dict[str, str]
+    connections: list[dict] = field(repr=False)
+    records: list[dict] = field(repr=False)
+
+    @property
+    def is_open(self) -> bool:
+        """A point the standard leaves open: a mismatch is informational."""
+        rule = RULES.get(self.rule)
+        return self.open is not None or bool(rule and rule.open)
+
+    @property
+    def open_reason(self) -> str:
+        return self.open or RULES[self.rule].title
+
+
+@dataclass(frozen=True)
+class ClientVariant:
+    scenario: Scenario
+    transport: str      # HTTP or TLS
+
+    @property
+    def id(self) -> str:
+        return self.scenario.name if self.transport == HTTP else f"{self.scenario.name}@tls"
+
+    @property
+    def name(self) -> str:
+        """The variant's name in results: http or tls."""
+        return self.transport
+
+    @property
+    def marker(self) -> str:
+        return f"transport_{self.transport}"
+
+
+def variants(sc: Scenario) -> list[ClientVariant]:
+    out = [ClientVariant(sc, HTTP)]
+    if TLS not in sc.skip_variants:
+        out.append(ClientVariant(sc, TLS))
+    return out
+
+
+def from_dump(obj: dict) -> Scenario:
+    return Scenario(name=obj["name"], file=obj["file"], about=obj["about"], rule=obj["rule"],
+                    open=obj.get("open"), types=tuple(obj.get("types") or ()),
+                    timeout=float(obj["timeout"]), linger_ms=int(obj["linger_ms"]),
+                    skip_variants=dict(obj.get("skip_variants") or {}),
+                    connections=obj["connections"], records=obj["records"])
+
+
+def load(server_exe: Path, directory: Path) -> dict[str, Scenario]:
+    """Every scenario below directory, by name; ScenarioError when the server
+    refuses the directory (it loads all or nothing) or a rule is unknown."""
+    try:
+        p = subprocess.run([str(server_exe), "--dump", str(directory)], capture_output=True,
+                           stdin=subprocess.DEVNULL, timeout=DUMP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise ScenarioError(f"ssespec-server --dump {directory} took over {DUMP_TIMEOUT:g} s") from None
+    if p.returncode != 0:
+        text = p.stderr.decode("utf-8", "replace").strip()
+        raise ScenarioError(text or f"ssespec-server --dump exited with status {p.returncode}")
+    try:
+        dump = json.loads(p.stdout)
+        out = {}
+        for obj in dump["scenarios"]:
+            sc = from_dump(obj)
+            out[sc.name] = sc
+    except (ValueError, KeyError, TypeError) as e:
+        raise ScenarioError(f"ssespec-server --dump gave output the harness cannot read: {e}") from None
+    unknown = [f"{sc.file}:1: rule: unknown rule {sc.rule!r} (harness/rules.py)"
+               for sc in out.values() if sc.rule not in RULES]
+    if unknown:
+        raise ScenarioError("\n".join(unknown))
+    return out
+
+
+def expand(value: object, base: str, origin: str) -> object:
+    """value with {base} and {origin} replaced in every string (the dump keeps
+    them as written, and refuses literal ones, so this is unambiguous)."""
+    if isinstance(value, str):
+        return value.replace("{base}", base).replace("{origin}", origin)
+    if isinstance(value, list):
+        return [expand(x, base, origin) for x in value]
+    if isinstance(value, dict):
+        return {k: expand(x, base, origin) for k, x in value.items()}
+    return value
+
+
+def last_action_index(connection: dict) -> int:
+    """The action index the server logs when this connection has played
+    everything: its last action if that is close, abort or hold, else the
+    implicit final hold after the actions."""
+    actions = connection["response"]["actions"]
+    if actions and actions[-1]["do"] in ("close", "abort", "hold"):
+        return len(actions) - 1
+    return len(actions)

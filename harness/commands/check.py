@@ -1,0 +1,240 @@
+"""`./ssespec check`: run the conformance suites against adapters and report
+the verdicts (docs/results.md, docs/client-suite.md)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.commands import Command
+from harness.core import report
+from harness.core.errors import Fatal
+from harness.core.paths import CASES, ROOT, SCENARIOS
+from harness.core.results import merge_json, merge_junit
+from harness.setup import build, bundled, deps
+from harness.suite.session import NothingSelected, RunOptions, run_suite
+
+DESCRIPTION = """\
+Run the conformance suites and report the verdicts (docs/results.md,
+docs/client-suite.md).
+
+  ./ssespec check                      both suites against the reference
+                                       parser and client
+  ./ssespec check --impl CMD|NAME      the parser suite (docs/adapter-protocol.md)
+  ./ssespec check --client [CMD|NAME]  the client suite (docs/client-adapter-protocol.md)
+  ./ssespec check --impl X --client Y  both, with those adapters
+  ./ssespec check --list -k bom        the variants a selection picks, not run
+
+Selection: -k takes variant ids as reports print them (bom/strip@split-5,
+name@tls), parts of them, and rule ids, joined with and/or/not.
+
+Exit status: 0 every variant passed (skipped and informational allowed),
+1 a variant failed, 2 the run could not be done."""
+
+
+def _epilog() -> str:
+    return ("Bundled parser adapters (--impl NAME):\n" + "\n".join(bundled.listing())
+            + "\n\nBundled client adapters (--client NAME):\n"
+            + "\n".join(bundled.listing("client")))
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--impl", default=None, metavar="CMD|NAME",
+                   help="run the parser suite against 'reference' (the built reference parser), "
+                   "a bundled parser adapter's name, or an adapter command line (split like a "
+                   "POSIX shell)")
+    p.add_argument("--client", nargs="?", const="reference", default=None, metavar="CMD|NAME",
+                   help="run the client suite against 'reference' (the default: the built "
+                   "reference client), a bundled client adapter's name, or a command line")
+    p.add_argument("--build", default="release", choices=sorted(build.KINDS),
+                   help="which build of the reference adapters and the scenario server "
+                   "(default release)")
+    p.add_argument("--cases", default=str(CASES), metavar="DIR",
+                   help="the parser suite's case directory (default corpus/cases)")
+    p.add_argument("--scenarios", default=str(SCENARIOS), metavar="DIR",
+                   help="the client suite's scenario directory (default corpus/scenarios)")
+    p.add_argument("-k", metavar="EXPR", help="only variants whose ids contain these terms, "
+                   "or of these rules (see above)")
+    p.add_argument("-m", metavar="EXPR", help="only variants with these markers: variant_whole, "
+                   "variant_bytes, variant_split, transport_http, transport_tls")
+    p.add_argument("--rule", action="append", default=[], metavar="RULE",
+                   help="only variants of this rule (repeatable)")
+    p.add_argument("--list", action="store_true",
+                   help="list the selected variants (id, rule, markers) without running them")
+    p.add_argument("--json", metavar="FILE", help="write every verdict as JSON ('-': stdout, "
+                   "and the report goes to stderr)")
+    p.add_argument("--junit", metavar="FILE", help="write every verdict as JUnit XML")
+    p.add_argument("--timeout", type=float, metavar="S",
+                   help="parser suite: seconds for the hello and for each case without its own "
+                   "timeout (5); client suite: seconds for the hello (30)")
+    p.add_argument("--max-streams", type=int, metavar="N",
+                   help="client suite: at most N streams at once (default: the adapter's "
+                   "max_streams, at most 256)")
+    p.add_argument("-x", "--exitfirst", action="store_true", help="stop at the first failure")
+    p.add_argument("-v", "--verbose", action="count", default=0,
+                   help="one line per variant, and every failure in full")
+    p.add_argument("--max-response-bytes", type=int, default=None, help=argparse.SUPPRESS)
+
+
+@dataclass
+class Planned:
+    """One suite of a check run."""
+
+    suite: object
+    plugin: str
+    root: Path
+    opts: RunOptions
+
+
+def _writable(flag: str, value: str | None) -> None:
+    """Fatal now, before any work, when a results file cannot be written."""
+    if value is None or value == "-":
+        return
+    path = Path(value)
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise Fatal(f"{flag} {value}: is a directory")
+    if not parent.is_dir():
+        raise Fatal(f"{flag} {value}: no such directory {parent}")
+    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise Fatal(f"{flag} {value}: not writable")
+
+
+def _check_args(args: argparse.Namespace) -> None:
+    if args.timeout is not None and not 0 < args.timeout <= 3600:
+        raise Fatal("--timeout must be over 0 and at most 3600 seconds")
+    if args.max_streams is not None and args.max_streams < 1:
+        raise Fatal("--max-streams must be at least 1")
+    for flag in ("impl", "client"):
+        value = getattr(args, flag)
+        if value is not None and not value.strip():
+            raise Fatal(f"--{flag} is empty: give 'reference', a bundled adapter's name or a "
+                        "command line")
+    _writable("--json", args.json)
+    _writable("--junit", args.junit)
+    if args.json == "-" and args.list:
+        raise Fatal("--json - and --list both write to stdout: choose one")
+
+
+def _rerun(flag: str, label: str, args: argparse.Namespace, root_flag: str, root: Path,
+           default: Path) -> list[str]:
+    cmd = ["./ssespec", "check", flag, label]
+    if Path(os.path.abspath(root)) != default:
+        cmd += [root_flag, str(root)]
+    if args.build != "release":
+        cmd += ["--build", args.build]
+    return cmd
+
+
+def plan(args: argparse.Namespace, out: object) -> list[Planned]:
+    """The suites this check runs, set up (adapters resolved and installed)."""
+    from harness.client_suite.plugin import ClientSuite
+    from harness.parser_suite.plugin import ParserSuite
+
+    run_parser = args.impl is not None or args.client is None
+    run_client = args.client is not None or args.impl is None
+    cases, scenarios = Path(args.cases), Path(args.scenarios)
+    if run_parser and not cases.is_dir():
+        raise Fatal(f"--cases {args.cases}: no such directory")
+    if run_client and not scenarios.is_dir():
+        raise Fatal(f"--scenarios {args.scenarios}: no such directory")
+    deps.ensure("pytest")
+    base = RunOptions(k=args.k, m=args.m, rules=args.rule, list_only=args.list,
+                      exitfirst=args.exitfirst, timeout=args.timeout, json=args.json,
+                      junit=args.junit, verbose=args.verbose)
+    base.check()
+    planned: list[Planned] = []
+    if run_parser:
+        label = args.impl or bundled.REFERENCE
+        impl = bundled.resolve(label, "parser", build_kind=args.build)
+        show = ["./ssespec", "show"]
+        if Path(os.path.abspath(cases)) != CASES:
+            show += ["--cases", str(cases)]
+        suite = ParserSuite(impl=impl, out=out,  # type: ignore[arg-type]
+                            rerun=_rerun("--impl", label, args, "--cases", cases, CASES),
+                            show=show)
+        extra = ["--cases", str(cases)]
+        if args.max_response_bytes:
+            extra += ["--max-response-bytes", str(args.max_response_bytes)]
+        planned.append(Planned(suite, "harness.parser_suite.plugin", cases,
+                               RunOptions(**{**vars(base), "extra": extra})))
+    if run_client:
+        label = args.client or bundled.REFERENCE
+        client = bundled.resolve(label, "client", build_kind=args.build)
+        server = build.executable("ssespec-server", args.build, quiet=True)
+        extra = ["--scenarios", str(scenarios)]
+        if args.max_streams:
+            extra += ["--max-streams", str(args.max_streams)]
+        suite = ClientSuite(impl=client, server_exe=server, out=out,  # type: ignore[arg-type]
+                            rerun=_rerun("--client", label, args, "--scenarios", scenarios,
+                                         SCENARIOS))
+        planned.append(Planned(suite, "harness.client_suite.plugin", scenarios,
+                               RunOptions(**{**vars(base), "extra": extra})))
+    return planned
+
+
+def run(args: argparse.Namespace) -> int:
+    """The parser suite, the client suite, or both (no target given, or both
+    --impl and --client): exit status the worse of the two."""
+    _check_args(args)
+    out = sys.stderr if args.json == "-" else sys.stdout
+    planned = plan(args, out)
+    with tempfile.TemporaryDirectory(prefix="ssespec-check-") as tmp:
+        parts_json: list[Path] = []
+        parts_junit: list[Path] = []
+        rcs: list[int] = []
+        skipped: list[str] = []
+        for n, p in enumerate(planned):
+            if args.json and (len(planned) > 1 or args.json == "-"):
+                p.opts.json = str(Path(tmp) / f"{n}.json")
+                parts_json.append(Path(p.opts.json))
+            if args.junit and len(planned) > 1:
+                p.opts.junit = str(Path(tmp) / f"{n}.xml")
+                parts_junit.append(Path(p.opts.junit))
+            try:
+                rcs.append(run_suite(p.suite, p.plugin, [p.root], p.opts))
+            except NothingSelected as e:
+                if len(planned) == 1 and not args.list:
+                    raise
+                if args.list:   # the suite's listing said "0 variants" already
+                    continue
+                # -k / -m may pick from one suite only: the other is left out
+                skipped.append(str(e))
+                print(f"{getattr(p.suite, 'suite_name')}: {e}", file=out, flush=True)
+            if n + 1 < len(planned) and not args.list:
+                print(file=out, flush=True)
+        if len(skipped) == len(planned):
+            raise Fatal("; ".join(skipped))
+        if args.list:
+            return 0
+        if parts_json:
+            if len(planned) > 1:
+                merged = Path(tmp) / "merged.json"
+                merge_json(parts_json, merged)
+            else:
+                merged = parts_json[0]
+            if args.json == "-":
+                sys.stdout.write(merged.read_text(encoding="utf-8"))
+                sys.stdout.flush()
+            else:
+                shutil.move(str(merged), args.json)
+        if parts_junit:
+            merge_junit(parts_junit, Path(args.junit))
+    if len(planned) > 1:
+        print(file=out)
+        for p in planned:
+            r = getattr(p.suite, "run", None)
+            if r is not None:
+                print(f"{getattr(p.suite, 'suite_name')}: {report.summary_line(r)}", file=out)
+    return max(rcs) if rcs else 2
+
+
+COMMANDS = [Command("check", "run the conformance suites (parser, client, or both)", run,
+                    configure, DESCRIPTION, _epilog)]
+
+__all__ = ["COMMANDS", "ROOT"]

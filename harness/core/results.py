@@ -1,0 +1,178 @@
+"""Verdicts of one run, and writing them as JSON and JUnit XML (docs/results.md)."""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.core.records import Record, line
+from harness.core.rules import RULES
+
+PASS, FAIL, SKIPPED, INFORMATIONAL = "pass", "fail", "skipped", "informational"
+VERDICTS = (PASS, FAIL, SKIPPED, INFORMATIONAL)
+
+
+@dataclass
+class Result:
+    id: str
+    case: str
+    variant: str
+    rule: str
+    verdict: str
+    reason: str = ""
+    expected: list[Record] | None = None
+    actual: list[Record] | None = None
+    error: str | None = None        # the adapter's error text, when it answered with one
+    stderr: str = ""                # adapter stderr written during this case, when relevant
+    seconds: float = 0.0
+    problems: list[str] | None = None   # client suite: every problem found, the reason first
+    requests: list[dict] | None = None  # client suite: the requests the server saw
+
+    def as_json(self) -> dict:
+        out: dict = {"id": self.id, "case": self.case, "variant": self.variant,
+                     "rule": self.rule, "verdict": self.verdict, "reason": self.reason}
+        if self.verdict in (FAIL, INFORMATIONAL):
+            out["expected"] = self.expected
+            out["actual"] = self.actual
+            if self.error is not None:
+                out["error"] = self.error
+            if self.stderr:
+                out["stderr"] = self.stderr
+            if self.problems is not None:
+                out["problems"] = self.problems
+            if self.requests is not None:
+                out["requests"] = self.requests
+        return out
+
+
+@dataclass
+class Run:
+    """Everything a report needs about one run of a suite."""
+
+    suite: str
+    adapter: dict
+    results: list[Result] = field(default_factory=list)
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+    left_out: list[dict] = field(default_factory=list)  # skip-variant lines: case, variant, reason
+    server: dict | None = None      # client suite: the scenario server's command and end note
+
+    def summary(self) -> dict[str, int]:
+        counts = {v: 0 for v in VERDICTS}
+        for r in self.results:
+            counts[r.verdict] += 1
+        counts["total"] = len(self.results)
+        return counts
+
+    def by_rule(self) -> dict[str, dict[str, int]]:
+        table: dict[str, dict[str, int]] = {}
+        for r in self.results:
+            row = table.setdefault(r.rule, {v: 0 for v in VERDICTS})
+            row[r.verdict] += 1
+        order = list(RULES)
+        return dict(sorted(table.items(), key=lambda kv: (
+            order.index(kv[0]) if kv[0] in order else len(order), kv[0])))
+
+    def as_json(self) -> dict:
+        out = {"suite": self.suite, "adapter": self.adapter, "summary": self.summary(),
+               "by_rule": self.by_rule(), "seconds": round(self.seconds, 3),
+               "notes": self.notes, "left_out": self.left_out,
+               "cases": [r.as_json() for r in self.results]}
+        if self.server is not None:
+            out["server"] = self.server
+        return out
+
+
+def write_json(run: Run, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(run.as_json(), f, indent=1)
+        f.write("\n")
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """text with the characters XML 1.0 cannot carry written as \\xHH or \\uHHHH."""
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                        else f"\\u{ord(m.group()):04x}", text)
+
+
+def _records_text(result: Result) -> str:
+    exp = "\n".join(line(r) for r in result.expected or [])
+    act = "\n".join(line(r) for r in result.actual or []) if result.actual is not None else "(none)"
+    return f"expected records:\n{exp}\nactual records:\n{act}\n"
+
+
+def write_junit(run: Run, path: Path, details: dict[str, str] | None = None) -> None:
+    """JUnit XML, one testcase per variant. pass: a plain testcase; fail:
+    <failure>; skipped: <skipped>; informational: a passed testcase with a
+    property verdict=informational and the details in <system-out>.
+    details maps result ids to the text report of a failure."""
+    details = details or {}
+    s = run.summary()
+    suite = ET.Element("testsuite", {
+        "name": f"ssespec.{run.suite}", "tests": str(s["total"]), "failures": str(s[FAIL]),
+        "errors": "0", "skipped": str(s[SKIPPED]), "time": f"{run.seconds:.3f}"})
+    props = ET.SubElement(suite, "properties")
+    for k in ("name", "version"):
+        ET.SubElement(props, "property", {"name": f"adapter.{k}", "value": xml_safe(str(run.adapter.get(k, "")))})
+    ET.SubElement(props, "property", {"name": "informational", "value": str(s[INFORMATIONAL])})
+    for r in run.results:
+        tc = ET.SubElement(suite, "testcase", {
+            "classname": f"{run.suite}.{r.case.replace('/', '.')}", "name": r.id,
+            "time": f"{r.seconds:.6f}"})
+        p = ET.SubElement(tc, "properties")
+        ET.SubElement(p, "property", {"name": "rule", "value": r.rule})
+        ET.SubElement(p, "property", {"name": "verdict", "value": r.verdict})
+        if r.verdict == FAIL:
+            el = ET.SubElement(tc, "failure", {"message": xml_safe(r.reason)})
+            el.text = xml_safe(details.get(r.id) or _records_text(r))
+        elif r.verdict == SKIPPED:
+            ET.SubElement(tc, "skipped", {"message": xml_safe(r.reason)})
+        elif r.verdict == INFORMATIONAL:
+            out = ET.SubElement(tc, "system-out")
+            out.text = xml_safe(f"informational: {r.reason}\n" + (details.get(r.id) or _records_text(r)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    root = ET.Element("testsuites", {"tests": str(s["total"]), "failures": str(s[FAIL]),
+                                     "errors": "0", "skipped": str(s[SKIPPED]),
+                                     "time": f"{run.seconds:.3f}"})
+    root.append(suite)
+    ET.indent(root)
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def merge_json(parts: list[Path], path: Path) -> None:
+    """One JSON file for a run of both suites: {"suites": [PARSER, CLIENT]},
+    each part the object one suite writes alone."""
+    suites = [json.loads(p.read_text(encoding="utf-8")) for p in parts if p.exists()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump({"suites": suites}, f, indent=1)
+        f.write("\n")
+
+
+def merge_junit(parts: list[Path], path: Path) -> None:
+    """One JUnit file for a run of both suites: one <testsuites> holding each
+    part's <testsuite>, with the totals added up."""
+    root = ET.Element("testsuites")
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    seconds = 0.0
+    for p in parts:
+        if not p.exists():
+            continue
+        for suite in ET.parse(p).getroot().iter("testsuite"):
+            root.append(suite)
+            for k in totals:
+                totals[k] += int(suite.get(k, "0"))
+            seconds += float(suite.get("time", "0"))
+    for k, n in totals.items():
+        root.set(k, str(n))
+    root.set("time", f"{seconds:.3f}")
+    ET.indent(root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)

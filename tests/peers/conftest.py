@@ -1,6 +1,0 @@
-"""Make the peer tests' helper modules (tests/peers/*.py) importable."""
-
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -1,0 +1,34 @@
+"""Unit tests of the client adapter protocol (harness/protocol/client.py):
+the hello and report normalising."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from harness.protocol.client import ClientHelloError, parse_client_hello
+
+
+def ev(data: str, id_: str = "", type_: str = "message") -> dict:
+    return {"kind": "event", "type": type_, "data": data, "lastEventId": id_}
+
+
+def test_client_hello_parsed_with_defaults():
+    h = parse_client_hello(b'{"hello": {"name": "n", "version": "2", "reports": ["event", "open"]}}')
+    assert (h.name, h.version, h.reports, h.max_streams) == ("n", "2", ["event", "open"], 1)
+    h = parse_client_hello(json.dumps({"hello": {"name": "n", "version": "2", "reports": ["event"],
+                                                 "max_streams": 300, "extra": 1}}).encode())
+    assert h.max_streams == 300 and h.raw["extra"] == 1
+
+
+@pytest.mark.parametrize("hello", [
+    {"hello": {"name": "n", "version": "2", "reports": ["event"], "max_streams": True}},
+    {"hello": {"name": "n", "version": "2", "reports": ["event"], "max_streams": 1.5}},
+    {"hello": {"name": "n", "version": "2", "reports": ["event", "end"]}},
+    {"hello": {"name": 3, "version": "2", "reports": ["event"]}},
+    {"hello": []},
+])
+def test_bad_client_hellos(hello):
+    with pytest.raises(ClientHelloError):
+        parse_client_hello(json.dumps(hello).encode())
+
