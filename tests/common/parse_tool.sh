@@ -101,8 +101,10 @@ expect_2 two-files "$TMP/in" "$TMP/in"
 # -------------------------------------------------------- a live pipe
 # Each record must come out while the input is still open.
 coproc LIVE { "$PARSE"; }
-# private copies of the pipe ends: bash closes the coproc's own when it
-# reaps the process, possibly before the last record is read
+# private copies of the pipe ends and of the pid: bash closes the coproc's
+# own and unsets LIVE_PID when it reaps the process, possibly before the
+# last record is read (wait still gives the status of a reaped coproc)
+live_pid=$LIVE_PID
 exec {TO}>&"${LIVE[1]}" {FROM}<&"${LIVE[0]}"
 eval "exec ${LIVE[1]}>&-"
 printf 'data: one\n\n' >&"$TO"
@@ -122,7 +124,7 @@ exec {TO}>&-
 IFS= read -r -t 10 line <&"$FROM" || line=none
 [ "$line" = '{"kind":"end","lastEventId":"9"}' ] || fail "live: end record is $line"
 exec {FROM}<&-
-wait "$LIVE_PID" || fail "live: exit status $?"
+wait "$live_pid" || fail "live: exit status $?"
 
 if [ $FAILED -ne 0 ]; then
   echo "parse_tool: FAILED" >&2
