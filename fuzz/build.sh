@@ -18,7 +18,8 @@
 #   LIB_FUZZING_ENGINE=-fsanitize=fuzzer OUT=/tmp/out fuzz/build.sh
 #
 # SSESPEC_PARSER_SRC (default parser/sse.c) builds the targets against another
-# copy of the parser (the tests use it to plant a bug). PYTHON (default
+# copy of the parser (the tests use it to plant a bug); the scan kernels are
+# parser/sse_scan.c either way. PYTHON (default
 # /usr/bin/python3 if present, else python3) runs fuzz/make_seeds.py.
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -43,6 +44,7 @@ compile() {
 }
 
 compile "$PARSER_SRC" "$WORK/sse.o"
+compile "$ROOT/parser/sse_scan.c" "$WORK/sse_scan.o"
 compile "$ROOT/fuzz/common/fuzz_common.c" "$WORK/fuzz_common.o"
 # The code under test of the HTTP and loader targets, only when wanted.
 for t in $TARGETS; do
@@ -79,7 +81,7 @@ read -r -a ENGINE <<< "$LIB_FUZZING_ENGINE"
 
 for t in $TARGETS; do
   compile "$ROOT/fuzz/$t.c" "$WORK/target_$t.o"
-  objs=("$WORK/target_$t.o" "$WORK/fuzz_common.o" "$WORK/sse.o")
+  objs=("$WORK/target_$t.o" "$WORK/fuzz_common.o" "$WORK/sse.o" "$WORK/sse_scan.o")
   case "$t" in
     diff) objs+=("$WORK/literal_sse.o") ;;
     http_request) objs+=("$WORK/lib_http.o") ;;
