@@ -85,6 +85,11 @@
 
 typedef unsigned char uchar;
 
+/* The parser's state: the private member of struct sse_parser (sse.h).
+ * Every function below works on it; the public functions at the end take
+ * the caller's struct sse_parser and hand them its private_ member. */
+typedef struct sse_parser_private parser_state;
+
 enum { LINE_OPEN = 0, LINE_KEPT = 1, LINE_IGNORED = 2 };
 
 /* A held data line at least this long becomes the data buffer (a swap)
@@ -110,23 +115,23 @@ static void *libc_realloc(void *ctx, void *ptr, size_t size) {
   return realloc(ptr, size);
 }
 
-static int fail(sse_parser *p, int code) {
+static int fail(parser_state *p, int code) {
   p->status = code;
   p->data_ref = NULL; /* it would point into a chunk that is going away */
   return code;
 }
 
-static int fail_nomem(sse_parser *p, size_t size) {
+static int fail_nomem(parser_state *p, size_t size) {
   snprintf(p->message, sizeof p->message, "the allocator returned NULL for %zu bytes", size);
   return fail(p, SSE_ENOMEM);
 }
 
-static int fail_callback(sse_parser *p, const char *which) {
+static int fail_callback(parser_state *p, const char *which) {
   snprintf(p->message, sizeof p->message, "%s returned nonzero; parsing stopped", which);
   return fail(p, SSE_ECALLBACK);
 }
 
-static int fail_limit(sse_parser *p, size_t total, const char *what) {
+static int fail_limit(parser_state *p, size_t total, const char *what) {
   snprintf(p->message, sizeof p->message,
            "buffered line and event would reach %zu bytes, over the limit of %zu (%s)", total,
            p->limit, what);
@@ -134,7 +139,7 @@ static int fail_limit(sse_parser *p, size_t total, const char *what) {
 }
 
 /* The stream would hold total bytes, while doing what. */
-static int account(sse_parser *p, size_t total, const char *what) {
+static int account(parser_state *p, size_t total, const char *what) {
   if (total > p->limit) return fail_limit(p, total, what);
   if (total > p->peak) p->peak = total;
   return SSE_OK;
@@ -143,7 +148,7 @@ static int account(sse_parser *p, size_t total, const char *what) {
 /* A kept line has n bytes so far. Over the limit, the message names the
  * count its first byte over the limit reached, which does not depend on how
  * the line was split into chunks. */
-SSE_INLINE int account_line(sse_parser *p, size_t n) {
+SSE_INLINE int account_line(parser_state *p, size_t n) {
   size_t total = sat_add(p->buffered, n);
   if (total > p->limit) {
     /* Read byte by byte, the line would have filled the limit first. */
@@ -155,7 +160,7 @@ SSE_INLINE int account_line(sse_parser *p, size_t n) {
   return SSE_OK;
 }
 
-static int buf_reserve(sse_parser *p, sse_buf *b, size_t need) {
+static int buf_reserve(parser_state *p, sse_buf *b, size_t need) {
   if (need <= b->cap) return SSE_OK;
   size_t cap = b->cap ? b->cap : 64;
   while (cap < need) {
@@ -192,7 +197,7 @@ SSE_INLINE void copy_bytes(char *dst, const uchar *src, size_t n) {
   }
 }
 
-static int buf_append(sse_parser *p, sse_buf *b, const uchar *src, size_t n) {
+static int buf_append(parser_state *p, sse_buf *b, const uchar *src, size_t n) {
   if (n == 0) return SSE_OK;
   if (n > SIZE_MAX - b->len) return fail_nomem(p, SIZE_MAX);
   int rc = buf_reserve(p, b, b->len + n);
@@ -321,7 +326,7 @@ static size_t utf8_decode(const struct sse_kernel *k, char *out, const uchar *s,
  * of its well-formed UTF-8 prefix (n when it is all well-formed). */
 
 /* Set dst (the event type or last event ID buffer) to the decoded value. */
-static int set_field(sse_parser *p, sse_buf *dst, const uchar *v, size_t n, size_t valid,
+static int set_field(parser_state *p, sse_buf *dst, const uchar *v, size_t n, size_t valid,
                      const char *what) {
   size_t dlen = valid == n ? n : utf8_decode(p->kernel, NULL, v, n, valid);
   size_t total = sat_add(p->buffered - dst->len, dlen);
@@ -339,7 +344,7 @@ static int set_field(sse_parser *p, sse_buf *dst, const uchar *v, size_t n, size
 }
 
 /* Move a data value still in the caller's chunk into the data buffer. */
-static int materialize(sse_parser *p) {
+static int materialize(parser_state *p) {
   int rc = buf_reserve(p, &p->data, p->data_ref_len + 1);
   if (rc) return rc;
   if (p->data_ref_len) memcpy(p->data.ptr, p->data_ref, p->data_ref_len);
@@ -352,7 +357,7 @@ static int materialize(sse_parser *p) {
 
 /* The value v (n bytes, all well-formed) ends the held line: make the line
  * buffer the data buffer, which is empty, instead of copying the value. */
-static int swap_in_data(sse_parser *p, const uchar *v, size_t n) {
+static int swap_in_data(parser_state *p, const uchar *v, size_t n) {
   size_t off = (size_t)(v - (const uchar *)p->line.ptr);
   int rc = buf_reserve(p, &p->line, off + n + 1);
   if (rc) return rc;
@@ -367,7 +372,7 @@ static int swap_in_data(sse_parser *p, const uchar *v, size_t n) {
 }
 
 /* Add the value v to the data buffer (see field_data). */
-SSE_NOINLINE int field_data_any(sse_parser *p, const uchar *v, size_t n, size_t valid,
+SSE_NOINLINE int field_data_any(parser_state *p, const uchar *v, size_t n, size_t valid,
                                 int in_chunk) {
   size_t dlen = valid == n ? n : utf8_decode(p->kernel, NULL, v, n, valid);
   size_t total = sat_add(sat_add(p->buffered, dlen), 1);
@@ -404,7 +409,7 @@ SSE_NOINLINE int field_data_any(sse_parser *p, const uchar *v, size_t n, size_t 
  * and the limit far: the first value of an event, in the caller's chunk, is
  * remembered; a later one is appended when the data buffer has room. That
  * is what field_data_any does then, too. */
-SSE_INLINE int field_data(sse_parser *p, const uchar *v, size_t n, size_t valid, int in_chunk) {
+SSE_INLINE int field_data(parser_state *p, const uchar *v, size_t n, size_t valid, int in_chunk) {
   if (valid == n && !p->data_ref && p->buffered < p->limit && n < p->limit - p->buffered) {
     size_t total = p->buffered + n + 1;
     if (in_chunk && p->data.len == 0) { /* remember it */
@@ -427,7 +432,7 @@ SSE_INLINE int field_data(sse_parser *p, const uchar *v, size_t n, size_t valid,
   return field_data_any(p, v, n, valid, in_chunk);
 }
 
-static int field_retry(sse_parser *p, const uchar *v, size_t n) {
+static int field_retry(parser_state *p, const uchar *v, size_t n) {
   if (n == 0) return SSE_OK;
   uint64_t ms = 0;
   int overflow = 0;
@@ -444,7 +449,7 @@ static int field_retry(sse_parser *p, const uchar *v, size_t n) {
   return SSE_OK;
 }
 
-static int comment(sse_parser *p, const uchar *t, size_t n, size_t valid) {
+static int comment(parser_state *p, const uchar *t, size_t n, size_t valid) {
   const char *text = (const char *)t;
   size_t len = n;
   if (valid != n) {
@@ -459,7 +464,7 @@ static int comment(sse_parser *p, const uchar *t, size_t n, size_t valid) {
 }
 
 /* The last event ID string := the last event ID buffer. */
-SSE_NOINLINE int set_last_id(sse_parser *p) {
+SSE_NOINLINE int set_last_id(parser_state *p) {
   size_t total = sat_add(p->buffered - p->last_id.len, p->id.len);
   int rc = account(p, total, "setting the last event ID");
   if (rc) return rc;
@@ -470,7 +475,7 @@ SSE_NOINLINE int set_last_id(sse_parser *p) {
   return SSE_OK;
 }
 
-SSE_INLINE int dispatch(sse_parser *p) {
+SSE_INLINE int dispatch(parser_state *p) {
   /* 1. The last event ID string := the last event ID buffer. */
   if (!p->id_follows_last && (p->id.len != p->last_id.len ||
                               (p->id.len && memcmp(p->id.ptr, p->last_id.ptr, p->id.len) != 0))) {
@@ -523,7 +528,7 @@ SSE_INLINE int dispatch(sse_parser *p) {
 
 /* A line that is not empty and does not start with "data:" (see
  * process_line). */
-SSE_NOINLINE int process_field(sse_parser *p, const uchar *l, size_t n, size_t valid,
+SSE_NOINLINE int process_field(parser_state *p, const uchar *l, size_t n, size_t valid,
                                int in_chunk) {
   int rc;
   if (l[0] == ':') {
@@ -571,7 +576,7 @@ SSE_NOINLINE int process_field(sse_parser *p, const uchar *l, size_t n, size_t v
  * valid bytes are well-formed UTF-8). in_chunk: it lies in the caller's
  * chunk, not in the line buffer. Field names are ASCII and so lie within
  * the valid prefix whenever they are known. The common cases inline. */
-SSE_INLINE int process_line(sse_parser *p, const uchar *l, size_t n, size_t valid, int in_chunk) {
+SSE_INLINE int process_line(parser_state *p, const uchar *l, size_t n, size_t valid, int in_chunk) {
   if (n == 0) return dispatch(p);
   if (n >= 5 && memcmp(l, "data:", 5) == 0) {
     size_t skip = n > 5 && l[5] == ' ' ? 6 : 5;
@@ -595,12 +600,12 @@ static int name_eq(const char *a, size_t n, const char *lit, size_t m) {
   return 1;
 }
 
-static int name_prefix_kept(const sse_parser *p, const char *name, size_t n) {
+static int name_prefix_kept(const parser_state *p, const char *name, size_t n) {
   return name_eq(name, n, "data", 4) || name_eq(name, n, "event", 5) || name_eq(name, n, "id", 2) ||
          (p->cb.on_retry && name_eq(name, n, "retry", 5));
 }
 
-static int name_kept(const sse_parser *p, const char *name, size_t n) {
+static int name_kept(const parser_state *p, const char *name, size_t n) {
   return (n == 4 && name_eq(name, n, "data", 4)) || (n == 5 && name_eq(name, n, "event", 5)) ||
          (n == 2 && name_eq(name, n, "id", 2)) ||
          (n == 5 && p->cb.on_retry && name_eq(name, n, "retry", 5));
@@ -608,7 +613,7 @@ static int name_kept(const sse_parser *p, const char *name, size_t n) {
 
 /* Classify the line made of the held bytes (p->line, an open line: no colon
  * and at most five bytes) and b. complete: the line ends after b. */
-static int classify(const sse_parser *p, const uchar *b, size_t bn, int complete) {
+static int classify(const parser_state *p, const uchar *b, size_t bn, int complete) {
   const uchar *a = (const uchar *)p->line.ptr;
   size_t an = p->line.len;
   if (an == 0 && bn >= 5 && memcmp(b, "data:", 5) == 0) return LINE_KEPT; /* the common case */
@@ -629,7 +634,7 @@ static int classify(const sse_parser *p, const uchar *b, size_t bn, int complete
 }
 
 /* Forget the held line. */
-static void line_clear(sse_parser *p) {
+static void line_clear(parser_state *p) {
   p->line.len = 0;
   p->line_valid = 0;
 }
@@ -638,7 +643,7 @@ static void line_clear(sse_parser *p) {
  * the length of its well-formed prefix so far. A check stops at the first
  * invalid sequence for good (checking again from there costs one step), and
  * at a sequence the line's end cuts short until more bytes come. */
-static size_t line_validate(sse_parser *p) {
+static size_t line_validate(parser_state *p) {
   const uchar *l = (const uchar *)p->line.ptr;
   if (p->line_valid < p->line.len)
     p->line_valid += utf8_valid_prefix(p->kernel, l + p->line_valid, p->line.len - p->line_valid);
@@ -647,7 +652,7 @@ static size_t line_validate(sse_parser *p) {
 
 /* n new bytes were appended to the held line; good of them are known to be
  * well-formed UTF-8 (SIZE_MAX: not checked). Bring line_valid up to date. */
-static void line_grew(sse_parser *p, size_t n, size_t good) {
+static void line_grew(parser_state *p, size_t n, size_t good) {
   if (good != SIZE_MAX && p->line_valid == p->line.len - n)
     p->line_valid += good; /* they follow a clean boundary: the scan said it all */
   else
@@ -657,7 +662,7 @@ static void line_grew(sse_parser *p, size_t n, size_t good) {
 /* The chunk ends inside a line: hold its bytes [s, s + n), n > 0; good of
  * them are well-formed UTF-8 (SIZE_MAX: not checked). copied: a kept line's
  * bytes are already in place after the held ones (see feed_bytes). */
-static int line_partial(sse_parser *p, const uchar *s, size_t n, size_t good, int copied) {
+static int line_partial(parser_state *p, const uchar *s, size_t n, size_t good, int copied) {
   if (p->line_mode == LINE_OPEN) {
     p->line_mode = (unsigned char)classify(p, s, n, 0);
     if (p->line_mode == LINE_IGNORED) {
@@ -681,7 +686,7 @@ static int line_partial(sse_parser *p, const uchar *s, size_t n, size_t good, in
 
 /* A line ends after its bytes [s, s + n) of this chunk; some of it is held
  * (or it is ignored). good: as for line_partial. */
-static int line_complete(sse_parser *p, const uchar *s, size_t n, size_t good, int copied) {
+static int line_complete(parser_state *p, const uchar *s, size_t n, size_t good, int copied) {
   int mode = p->line_mode;
   p->line_mode = LINE_OPEN;
   if (mode == LINE_IGNORED) {
@@ -714,7 +719,7 @@ static int line_complete(sse_parser *p, const uchar *s, size_t n, size_t good, i
 /* The line ending at e (CR or LF) ends; return the first byte after it. A
  * CR at the end of the chunk leaves after_cr set, to skip an LF that may
  * start the next chunk. Called before the line is processed. */
-SSE_INLINE const uchar *line_end(sse_parser *p, const uchar *e, const uchar *end) {
+SSE_INLINE const uchar *line_end(parser_state *p, const uchar *e, const uchar *end) {
   const uchar *next = e + 1;
   if (*e == '\r') {
     if (next == end)
@@ -729,7 +734,7 @@ SSE_INLINE const uchar *line_end(sse_parser *p, const uchar *e, const uchar *end
  * one loop that reads the bytes of lines in the caller's chunk: the kernel
  * skips to the next CR, LF or non-ASCII byte, and the decision is made
  * here. */
-static int feed_lines(sse_parser *p, const uchar *s, const uchar *end) {
+static int feed_lines(parser_state *p, const uchar *s, const uchar *end) {
   const sse_scan_fn special = p->kernel->special;
   while (s < end) {
     int rc;
@@ -749,7 +754,7 @@ static int feed_lines(sse_parser *p, const uchar *s, const uchar *end) {
   return SSE_OK;
 }
 
-static int feed_bytes(sse_parser *p, const uchar *s, const uchar *end) {
+static int feed_bytes(parser_state *p, const uchar *s, const uchar *end) {
   while (p->at_start && s < end) {
     if (*s == k_bom[p->bom_len]) {
       s++;
@@ -810,9 +815,9 @@ static int feed_bytes(sse_parser *p, const uchar *s, const uchar *end) {
   return feed_lines(p, s, end);
 }
 
-/* ---- the public functions ---- */
+/* ---- streams ---- */
 
-static void new_stream(sse_parser *p) {
+static void new_stream(parser_state *p) {
   line_clear(p);
   p->data.len = 0;
   p->data_off = 0;
@@ -831,8 +836,23 @@ static void new_stream(sse_parser *p) {
   p->status = SSE_OK;
 }
 
-void sse_parser_init(sse_parser *p, const sse_callbacks *cb, void *user) {
-  memset(p, 0, sizeof *p);
+/* Forget everything but callbacks, limit, allocator, kernel and memory. */
+static void reset(parser_state *p) {
+  p->last_id.len = 0;
+  p->scratch.len = 0;
+  p->peak = 0;
+  p->message[0] = '\0';
+  new_stream(p);
+}
+
+/* ---- the public functions ----
+ *
+ * Each takes the caller's struct sse_parser and works on its private
+ * member. */
+
+void sse_parser_init(sse_parser *parser, const sse_callbacks *cb, void *user) {
+  memset(parser, 0, sizeof *parser);
+  parser_state *p = &parser->private_;
   if (cb) p->cb = *cb;
   p->user = user;
   p->realloc_fn = libc_realloc;
@@ -841,17 +861,19 @@ void sse_parser_init(sse_parser *p, const sse_callbacks *cb, void *user) {
   new_stream(p);
 }
 
-void sse_parser_set_limit(sse_parser *p, size_t limit) {
-  p->limit = limit ? limit : SSE_DEFAULT_LIMIT;
+void sse_parser_set_limit(sse_parser *parser, size_t limit) {
+  parser->private_.limit = limit ? limit : SSE_DEFAULT_LIMIT;
 }
 
-void sse_parser_set_allocator(sse_parser *p, sse_realloc_fn fn, void *ctx) {
+void sse_parser_set_allocator(sse_parser *parser, sse_realloc_fn fn, void *ctx) {
+  parser_state *p = &parser->private_;
   p->realloc_fn = fn ? fn : libc_realloc;
   p->realloc_ctx = fn ? ctx : NULL;
 }
 
-int sse_parser_feed(sse_parser *p, const void *buf, size_t len) {
-  if (!p) return SSE_EINVAL;
+int sse_parser_feed(sse_parser *parser, const void *buf, size_t len) {
+  if (!parser) return SSE_EINVAL;
+  parser_state *p = &parser->private_;
   if (p->status) return p->status;
   if (!buf) {
     if (len == 0) return SSE_OK;
@@ -882,30 +904,29 @@ int sse_parser_feed(sse_parser *p, const void *buf, size_t len) {
   return rc;
 }
 
-int sse_parser_finish(sse_parser *p) {
+int sse_parser_finish(sse_parser *parser) {
+  parser_state *p = &parser->private_;
   int rc = p->status;
   new_stream(p);
   return rc;
 }
 
-const char *sse_parser_last_event_id(const sse_parser *p, size_t *len) {
+const char *sse_parser_last_event_id(const sse_parser *parser, size_t *len) {
+  const parser_state *p = &parser->private_;
   if (len) *len = p->last_id.len;
   return p->last_id.len ? p->last_id.ptr : "";
 }
 
-size_t sse_parser_peak_buffered(const sse_parser *p) {
-  return p->peak;
+size_t sse_parser_peak_buffered(const sse_parser *parser) {
+  return parser->private_.peak;
 }
 
-void sse_parser_reset(sse_parser *p) {
-  p->last_id.len = 0;
-  p->scratch.len = 0;
-  p->peak = 0;
-  p->message[0] = '\0';
-  new_stream(p);
+void sse_parser_reset(sse_parser *parser) {
+  reset(&parser->private_);
 }
 
-void sse_parser_free(sse_parser *p) {
+void sse_parser_free(sse_parser *parser) {
+  parser_state *p = &parser->private_;
   sse_buf *bufs[] = {&p->line, &p->data, &p->type, &p->id, &p->last_id, &p->scratch};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
     if (bufs[i]->ptr) p->realloc_fn(p->realloc_ctx, bufs[i]->ptr, 0);
@@ -913,11 +934,11 @@ void sse_parser_free(sse_parser *p) {
     bufs[i]->len = 0;
     bufs[i]->cap = 0;
   }
-  sse_parser_reset(p);
+  reset(p);
 }
 
-const char *sse_parser_error(const sse_parser *p) {
-  return p->message;
+const char *sse_parser_error(const sse_parser *parser) {
+  return parser->private_.message;
 }
 
 const char *sse_strerror(int code) {
@@ -937,11 +958,13 @@ const char *sse_strerror(int code) {
   }
 }
 
-const char *sse_parser_kernel(const sse_parser *p) {
+const char *sse_parser_kernel(const sse_parser *parser) {
+  const parser_state *p = &parser->private_;
   return p->kernel ? p->kernel->name : sse_scan_scalar.name;
 }
 
-int sse_parser_set_kernel(sse_parser *p, const char *name) {
+int sse_parser_set_kernel(sse_parser *parser, const char *name) {
+  parser_state *p = &parser->private_;
   if (!name || !*name) {
     p->kernel = sse_scan_best();
     return SSE_OK;
