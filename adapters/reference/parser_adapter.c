@@ -30,6 +30,7 @@
 #include "common/decimal.h"
 #include "common/json.h"
 #include "common/linereader.h"
+#include "common/records_json.h"
 #include "sse.h"
 
 #include <errno.h>
@@ -106,37 +107,16 @@ static void respond_error(adapter *a, const char *name, size_t name_len, const c
  * failure stops the parser (SSE_ECALLBACK). */
 
 static int on_event(void *user, const sse_event *ev) {
-  jw *w = &((adapter *)user)->out;
-  jw_object_begin(w);
-  jw_key(w, "kind");
-  jw_string(w, "event", 5);
-  jw_key(w, "type");
-  jw_string(w, ev->type, ev->type_len);
-  jw_key(w, "data");
-  jw_string(w, ev->data, ev->data_len);
-  jw_key(w, "lastEventId");
-  jw_string(w, ev->last_event_id, ev->last_event_id_len);
-  return jw_object_end(w) != JW_OK;
+  return rj_event(&((adapter *)user)->out, RJ_NO_STREAM, ev->type, ev->type_len, ev->data,
+                  ev->data_len, ev->last_event_id, ev->last_event_id_len) != JW_OK;
 }
 
 static int on_retry(void *user, uint64_t ms) {
-  jw *w = &((adapter *)user)->out;
-  jw_object_begin(w);
-  jw_key(w, "kind");
-  jw_string(w, "retry", 5);
-  jw_key(w, "ms");
-  jw_uint(w, ms);
-  return jw_object_end(w) != JW_OK;
+  return rj_retry(&((adapter *)user)->out, RJ_NO_STREAM, ms) != JW_OK;
 }
 
 static int on_comment(void *user, const char *text, size_t len) {
-  jw *w = &((adapter *)user)->out;
-  jw_object_begin(w);
-  jw_key(w, "kind");
-  jw_string(w, "comment", 7);
-  jw_key(w, "text");
-  jw_string(w, text, len);
-  return jw_object_end(w) != JW_OK;
+  return rj_comment(&((adapter *)user)->out, RJ_NO_STREAM, text, len) != JW_OK;
 }
 
 /* ----------------------------------------------------------- requests */
@@ -232,12 +212,7 @@ static void handle(adapter *a, char *line, size_t len) {
     size_t id_len = 0;
     const char *id = sse_parser_last_event_id(&a->parser, &id_len);
     jw *w = &a->out;
-    jw_object_begin(w);
-    jw_key(w, "kind");
-    jw_string(w, "end", 3);
-    jw_key(w, "lastEventId");
-    jw_string(w, id, id_len);
-    jw_object_end(w);
+    rj_end(w, RJ_NO_STREAM, id, id_len);
     jw_array_end(w);
     jw_object_end(w);
     jw_raw(w, "\n", 1);
