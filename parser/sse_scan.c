@@ -375,7 +375,11 @@ static const struct sse_kernel k_avx2 = {"avx2", scan_special_avx2, scan_eol_avx
                                          copy_special_avx2};
 #endif
 
-/* ---- the choice ---- */
+/* ---- the choice ----
+ *
+ * Each kernel's name is one of SSE_SCAN_KERNEL_NAMES; tests/parser/
+ * test_kernels.c checks that every name this CPU runs selects the kernel
+ * of that name. */
 
 const struct sse_kernel *sse_scan_kernel(const char *name) {
   if (strcmp(name, sse_scan_scalar.name) == 0) return &sse_scan_scalar;
