@@ -36,6 +36,7 @@
 
 #include "bench_config.h"
 #include "sse.h"
+#include "sse_scan.h" /* private: for SSE_SCAN_KERNEL_NAMES only */
 #include "workloads.h"
 
 #define PROG "ssespec-bench"
@@ -242,7 +243,8 @@ static void meas_print(meas *x, int reps) {
 
 /* ---- commands ---- */
 
-static const char *const k_kernels[] = {"scalar", "sse2", "avx2"};
+/* The parser's kernels (its private header has the one list of names). */
+static const char *const k_kernels[] = {SSE_SCAN_KERNEL_NAMES};
 
 static int cmd_info(void) {
   sse_parser p;
@@ -257,7 +259,7 @@ static int cmd_info(void) {
   json_str(stdout, SSESPEC_BENCH_CFLAGS);
   printf(",\"default_kernel\":\"%s\",\"kernels\":[", sse_parser_kernel(&p));
   int first = 1;
-  for (size_t i = 0; i < 3; i++) {
+  for (size_t i = 0; i < SSE_SCAN_KERNEL_COUNT; i++) {
     if (sse_parser_set_kernel(&p, k_kernels[i]) != SSE_OK) continue;
     printf("%s\"%s\"", first ? "" : ",", k_kernels[i]);
     first = 0;
@@ -320,7 +322,7 @@ static int cmd_run(int argc, char **argv) {
     kn.n = 0;
     sse_parser p;
     sse_parser_init(&p, NULL, NULL);
-    for (size_t i = 0; i < 3; i++)
+    for (size_t i = 0; i < SSE_SCAN_KERNEL_COUNT; i++)
       if (sse_parser_set_kernel(&p, k_kernels[i]) == SSE_OK) kn.item[kn.n++] = k_kernels[i];
     sse_parser_free(&p);
   }

@@ -1,7 +1,8 @@
 /*
- * report.h - JSON lines for the client adapter protocol's records, shared by
+ * report.h - the client adapter protocol's records as JSON lines, shared by
  * ssespec-client-adapter (records tagged with "stream") and ssespec-get
- * (untagged). Each function writes one whole line to fd with write(2).
+ * (untagged): each record as common/records_json.h writes it, written as
+ * one whole line to fd with write(2).
  */
 #ifndef SSESPEC_CLIENT_REPORT_H
 #define SSESPEC_CLIENT_REPORT_H
@@ -9,13 +10,11 @@
 #include <stddef.h>
 
 #include "common/json.h"
+#include "common/records_json.h"
 #include "sse.h"
 
 /* The stream id to tag records with; ptr NULL for none. */
-typedef struct rep_stream {
-  const char *ptr;
-  size_t len;
-} rep_stream;
+typedef rj_stream rep_stream;
 
 /* Each returns 0, or -1 if the line could not be made or written. w is a
  * scratch writer (cleared first). */

@@ -23,6 +23,26 @@ void lr_init(line_reader *r, int fd, size_t max_line) {
   r->max_line = max_line;
 }
 
+void lr_keep_head(line_reader *r, char *buf, size_t size) {
+  r->head = size ? buf : NULL;
+  r->head_size = buf ? size : 0;
+  r->head_len = 0;
+}
+
+const char *lr_head(const line_reader *r, size_t *len) {
+  *len = r->head ? r->head_len : 0;
+  return r->head;
+}
+
+/* The line to be skipped starts with the n bytes at s: keep what fits. */
+static void lr_keep(line_reader *r, const char *s, size_t n) {
+  if (!r->head) return;
+  if (n > r->head_size - 1) n = r->head_size - 1;
+  if (n) memcpy(r->head, s, n);
+  r->head[n] = '\0';
+  r->head_len = n;
+}
+
 void lr_free(line_reader *r) {
   free(r->buf);
   r->buf = NULL;
@@ -102,6 +122,7 @@ static int lr_skip(line_reader *r, size_t skipped, int rc, char **line, size_t *
 int lr_next(line_reader *r, char **line, size_t *len) {
   *line = NULL;
   *len = 0;
+  if (r->head) lr_keep(r, "", 0);
   for (;;) {
     size_t avail = r->end - r->start;
     char *nl = NULL;
@@ -112,6 +133,7 @@ int lr_next(line_reader *r, char **line, size_t *len) {
       r->start += n + 1;
       r->scan = 0;
       if (n > r->max_line) {
+        lr_keep(r, s, n);
         *len = n;
         return LR_TOOLONG;
       }
@@ -121,7 +143,10 @@ int lr_next(line_reader *r, char **line, size_t *len) {
       return LR_LINE;
     }
     r->scan = avail;
-    if (avail > r->max_line) return lr_skip(r, avail, LR_TOOLONG, line, len);
+    if (avail > r->max_line) {
+      lr_keep(r, r->buf + r->start, avail);
+      return lr_skip(r, avail, LR_TOOLONG, line, len);
+    }
     if (r->eof) {
       if (avail == 0) return LR_EOF;
       /* a last line without '\n'; the buffer has a spare byte for the NUL */
@@ -134,7 +159,9 @@ int lr_next(line_reader *r, char **line, size_t *len) {
     }
     if (lr_room(r) != 0) {
       /* skipping needs no memory, but does need a buffer to read into */
-      return r->buf ? lr_skip(r, avail, LR_ENOMEM, line, len) : LR_ENOMEM;
+      if (!r->buf) return LR_ENOMEM;
+      lr_keep(r, r->buf + r->start, avail);
+      return lr_skip(r, avail, LR_ENOMEM, line, len);
     }
     if (lr_fill(r) < 0) return LR_EIO;
   }

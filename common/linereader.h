@@ -35,9 +35,12 @@ typedef struct line_reader {
   size_t cap;
   size_t start; /* the unread data is buf[start..end) */
   size_t end;
-  size_t scan; /* bytes of buf[start..) known to hold no '\n' */
-  int eof;     /* read(2) returned 0 */
-  int error;   /* the errno of a failed read */
+  size_t scan;      /* bytes of buf[start..) known to hold no '\n' */
+  int eof;          /* read(2) returned 0 */
+  int error;        /* the errno of a failed read */
+  char *head;       /* the caller's buffer for a skipped line's first bytes */
+  size_t head_size; /* its size; 0: none kept */
+  size_t head_len;  /* bytes kept of the last line skipped */
 } line_reader;
 
 /* The default bound: 1 GiB. */
@@ -64,6 +67,19 @@ void lr_init(line_reader *r, int fd, size_t max_line);
  *              anything could be read, no buffer at all (*len is 0).
  * read(2) interrupted by a signal (EINTR) is retried. */
 int lr_next(line_reader *r, char **line, size_t *len);
+
+/* Keep the first bytes of every line that lr_next skips (LR_TOOLONG, or
+ * LR_ENOMEM with a length): up to size - 1 of them are copied into buf,
+ * the caller's buffer of size bytes, and NUL-terminated, so that the caller
+ * can say which line it was (a request's id, say). buf must stay valid
+ * while r is used; NULL (or size 0) keeps nothing, the default. Costs no
+ * memory beyond buf. */
+void lr_keep_head(line_reader *r, char *buf, size_t size);
+
+/* After lr_next returned LR_TOOLONG or LR_ENOMEM: the first bytes of the
+ * line it skipped, as kept by lr_keep_head (NUL-terminated; their count in
+ * *len), or NULL if none were kept. Valid until the next lr_next. */
+const char *lr_head(const line_reader *r, size_t *len);
 
 /* Release the buffer. */
 void lr_free(line_reader *r);

@@ -1,7 +1,7 @@
 /*
  * http_response.c - fuzz target `http_response`: the reference client's
  * HTTP/1.x response parser (client/http_response.h: hr_init, hr_step,
- * hr_eof; library ssespec_http): interim heads, the final head, and the
+ * hr_eof; library ssespec_http_response): interim heads, the final head, and the
  * body decoded from chunked, Content-Length or close-delimited framing.
  *
  * The response is fed whole, in the fuzzer's chunks, and one byte per

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Generate the fuzz targets' seed corpora from the conformance cases and
-the scenario files.
+the scenario files, for the targets of fuzz/targets.txt (each needs a
+generator here):
 
 - parse, split, diff: every case under corpus/cases becomes one or more
   inputs in the fuzz input format (docs/fuzzing.md): a 5-byte header, the
@@ -43,11 +44,34 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def read_targets(manifest: Path = ROOT / "fuzz" / "targets.txt") -> tuple[str, ...]:
+    """The target names of fuzz/targets.txt (NAME CODE DESCRIPTION per line;
+    '#' comments and blank lines skipped), in its order."""
+    names = []
+    for line in manifest.read_text("utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            names.append(line.split(None, 1)[0])
+    return tuple(names)
+
+
+def read_max_len(target: str, root: Path = ROOT) -> int:
+    """The target's -max_len, from fuzz/<target>.options (`max_len = N`)."""
+    options = root / "fuzz" / f"{target}.options"
+    m = re.search(r"^max_len\s*=\s*(\d+)\s*$", options.read_text("utf-8"), re.M)
+    if not m:
+        raise SystemExit(f"make_seeds: {options} has no max_len line")
+    return int(m.group(1))
+
+
+TARGETS = read_targets()
+# The parser's targets: seeds in the parser input format from every case.
 SSE_TARGETS = ("parse", "split", "diff")
-TARGETS = SSE_TARGETS + ("http_request", "http_response", "scenario")
-# The targets' -max_len (fuzz/<target>.options): longer seeds are left out.
-MAX_LEN = {"parse": 4096, "split": 1024, "diff": 2048, "http_request": 17500,
-           "http_response": 6144, "scenario": 4096}
+# Every target this script makes seeds for (generate()).
+GENERATED = SSE_TARGETS + ("http_request", "http_response", "scenario")
+# Longer seeds than a target's -max_len are left out.
+MAX_LEN = {t: read_max_len(t) for t in TARGETS}
 HEADER = 5
 MAX_LENS = 15
 # Where scenario files are read from (recursively).
@@ -428,6 +452,10 @@ def load_cases(cases_root: Path) -> list[list[bytes]]:
 def generate(cases_root: Path, targets: tuple[str, ...] = TARGETS,
              root: Path = ROOT) -> dict[str, dict[str, bytes]]:
     """target -> {sha1: input}, from every case and scenario file."""
+    for t in targets:
+        if t not in GENERATED:
+            raise SystemExit(f"make_seeds: no seed generator for the fuzz target {t!r} "
+                             "(fuzz/targets.txt)")
     all_chunks = load_cases(cases_root)
     seeds: dict[str, dict[str, bytes]] = {t: {} for t in targets}
 

@@ -20,9 +20,10 @@
  * scalar loop, decides what that byte means (the end of the line, or the
  * lead of a sequence utf8_seq checks). A line of ASCII text is thus read
  * once, and a valid one needs no second look before it is handed out. The
- * kernels (scalar SWAR, SSE2, AVX2; see "scan kernels" below) only skip:
- * every rule lives in the portable code, whichever kernel runs. The kernel
- * is chosen once, in sse_parser_init, and kept in the parser.
+ * kernels (scalar SWAR, SSE2, AVX2: sse_scan.c, behind the private header
+ * sse_scan.h) only skip: every rule lives in the portable code here,
+ * whichever kernel runs. The kernel is chosen once, in sse_parser_init,
+ * and kept in the parser.
  *
  * A CR acts at once: the line it ends is processed in the same feed, and
  * after_cr remembers to skip one LF if that is the next byte of the stream,
@@ -68,24 +69,11 @@
  * limit at the same line, with the same message, and the peak is the same.
  */
 #include "sse.h"
+#include "sse_scan.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
-#define SSE_X86 1
-#include <immintrin.h>
-#define SSE_TARGET(isa) __attribute__((target(isa)))
-#else
-#define SSE_X86 0
-#endif
-
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define SSE_CTZ64 1
-#else
-#define SSE_CTZ64 0
-#endif
 
 #if defined(__GNUC__)
 #define SSE_INLINE static inline __attribute__((always_inline))
@@ -97,6 +85,11 @@
 
 typedef unsigned char uchar;
 
+/* The parser's state: the private member of struct sse_parser (sse.h).
+ * Every function below works on it; the public functions at the end take
+ * the caller's struct sse_parser and hand them its private_ member. */
+typedef struct sse_parser_private parser_state;
+
 enum { LINE_OPEN = 0, LINE_KEPT = 1, LINE_IGNORED = 2 };
 
 /* A held data line at least this long becomes the data buffer (a swap)
@@ -106,405 +99,6 @@ enum { LINE_OPEN = 0, LINE_KEPT = 1, LINE_IGNORED = 2 };
 static const char k_message[] = "message";
 static const uchar k_bom[3] = {0xEF, 0xBB, 0xBF};
 static const char k_fffd[3] = {'\xEF', '\xBF', '\xBD'};
-
-/* ---- scan kernels ----
- *
- * A kernel (scalar, SSE2, AVX2) is chosen once per parser, in
- * sse_parser_init (SSESPEC_SCAN, else the fastest the CPU runs), and its
- * functions are called through p->kernel: the one dispatch point. Each
- * reads only bytes of [s, end) and returns where it stopped:
- *
- *   special  the first byte the scalar loop must decide on: CR, LF or a
- *            byte >= 0x80, or end. A kernel may skip bytes >= 0x80 that it
- *            has proven to be whole well-formed UTF-8 sequences (AVX2 does);
- *            it then stops at a sequence boundary. It never decides that
- *            anything is invalid: where it has no proof it stops, and
- *            utf8_seq and utf8_invalid_len decide, for every kernel.
- *   eol      the first CR or LF, or end (a line being ignored, or one whose
- *            UTF-8 is checked after it is held).
- *   copy     see below.
- *
- * So the rules live in the portable code only, and every kernel must give
- * the same records; tests/parser/test_kernels.c checks that, and CTest
- * runs every parser test under each kernel. */
-
-typedef const uchar *(*scan_fn)(const uchar *s, const uchar *end);
-typedef const uchar *(*copy_fn)(char *dst, const uchar *s, const uchar *end);
-
-struct sse_kernel {
-  const char *name;
-  scan_fn special;
-  scan_fn eol;
-  /* special's first CR, LF or byte >= 0x80 (ASCII only: it proves no
-   * UTF-8), copying the bytes before it to dst; it may copy more, but never
-   * more than end - s bytes. For the rest of a held line: read once. */
-  copy_fn copy;
-};
-
-/* 1 for CR, LF and bytes >= 0x80. */
-// clang-format off
-static const uchar k_special[256] = {
-    ['\n'] = 1, ['\r'] = 1,
-#define R16(x) x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x
-    [0x80] = R16(1), R16(1), R16(1), R16(1), R16(1), R16(1), R16(1), R16(1),
-#undef R16
-};
-// clang-format on
-
-#define ONES UINT64_C(0x0101010101010101)
-#define HIGHS UINT64_C(0x8080808080808080)
-#define LOWS UINT64_C(0x7F7F7F7F7F7F7F7F)
-
-/* The high bit of each byte of x that is not zero (exact: no borrow from
- * one byte into the next). */
-static uint64_t nonzero_bytes(uint64_t x) {
-  return (((x & LOWS) + LOWS) | x) & HIGHS;
-}
-
-static uint64_t eol_bytes(uint64_t w) {
-  return (nonzero_bytes(w ^ (ONES * '\n')) & nonzero_bytes(w ^ (ONES * '\r'))) ^ HIGHS;
-}
-
-static uint64_t special_bytes(uint64_t w) {
-  return eol_bytes(w) | (w & HIGHS);
-}
-
-static uint64_t load64(const uchar *s) {
-  uint64_t w;
-  memcpy(&w, s, 8);
-  return w;
-}
-
-/* The first byte of the word at s that m (the high bits of the bytes found)
- * marks; m is not 0. */
-static const uchar *first_marked(const uchar *s, uint64_t m) {
-#if SSE_CTZ64
-  return s + (__builtin_ctzll(m) >> 3);
-#else
-  /* Any byte order: the bit of byte i is where byte i of a word lies. */
-  for (int i = 0; i < 7; i++) {
-    uint64_t at = 0;
-    memset((uchar *)&at + i, 0x80, 1);
-    if (m & at) return s + i;
-  }
-  return s + 7;
-#endif
-}
-
-static const uchar *scan_special_scalar(const uchar *s, const uchar *end) {
-  while (end - s >= 16) {
-    uint64_t m0 = special_bytes(load64(s)), m1 = special_bytes(load64(s + 8));
-    if (m0) return first_marked(s, m0);
-    if (m1) return first_marked(s + 8, m1);
-    s += 16;
-  }
-  if (end - s >= 8) {
-    uint64_t m = special_bytes(load64(s));
-    if (m) return first_marked(s, m);
-    s += 8;
-  }
-  while (s < end && !k_special[*s]) s++;
-  return s;
-}
-
-static const uchar *scan_eol_scalar(const uchar *s, const uchar *end) {
-  while (end - s >= 16) {
-    uint64_t m0 = eol_bytes(load64(s)), m1 = eol_bytes(load64(s + 8));
-    if (m0) return first_marked(s, m0);
-    if (m1) return first_marked(s + 8, m1);
-    s += 16;
-  }
-  if (end - s >= 8) {
-    uint64_t m = eol_bytes(load64(s));
-    if (m) return first_marked(s, m);
-    s += 8;
-  }
-  while (s < end && *s != '\n' && *s != '\r') s++;
-  return s;
-}
-
-/* The portable copy: the scan, then memcpy. */
-static const uchar *copy_special_scalar(char *dst, const uchar *s, const uchar *end) {
-  const uchar *q = scan_special_scalar(s, end);
-  if (q > s) memcpy(dst, s, (size_t)(q - s));
-  return q;
-}
-
-static const struct sse_kernel k_scalar = {"scalar", scan_special_scalar, scan_eol_scalar,
-                                           copy_special_scalar};
-
-#if SSE_X86
-/* SSE2: 16 bytes per compare. movemask gives one bit per byte. */
-
-SSE_TARGET("sse2") static unsigned special16(__m128i v) {
-  const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
-  __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr)), v);
-  return (unsigned)_mm_movemask_epi8(m);
-}
-
-SSE_TARGET("sse2") static unsigned eol16(__m128i v) {
-  const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
-  return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr)));
-}
-
-SSE_TARGET("sse2") static __m128i load128(const uchar *s) {
-  return _mm_loadu_si128((const __m128i *)(const void *)s);
-}
-
-SSE_TARGET("sse2") static const uchar *scan_special_sse2(const uchar *s, const uchar *end) {
-  while (end - s >= 32) {
-    unsigned m = special16(load128(s)) | special16(load128(s + 16)) << 16;
-    if (m) return s + __builtin_ctz(m);
-    s += 32;
-  }
-  if (end - s >= 16) {
-    unsigned m = special16(load128(s));
-    if (m) return s + __builtin_ctz(m);
-    s += 16;
-  }
-  return scan_special_scalar(s, end);
-}
-
-SSE_TARGET("sse2") static const uchar *scan_eol_sse2(const uchar *s, const uchar *end) {
-  while (end - s >= 32) {
-    unsigned m = eol16(load128(s)) | eol16(load128(s + 16)) << 16;
-    if (m) return s + __builtin_ctz(m);
-    s += 32;
-  }
-  if (end - s >= 16) {
-    unsigned m = eol16(load128(s));
-    if (m) return s + __builtin_ctz(m);
-    s += 16;
-  }
-  return scan_eol_scalar(s, end);
-}
-
-/* AVX2: 32 bytes per compare; long runs 64 bytes per step, one test. */
-
-SSE_TARGET("avx2") static __m256i load256(const uchar *s) {
-  return _mm256_loadu_si256((const __m256i *)(const void *)s);
-}
-
-SSE_TARGET("avx2") static __m256i special32(__m256i v) {
-  const __m256i lf = _mm256_set1_epi8('\n'), cr = _mm256_set1_epi8('\r');
-  return _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, lf), _mm256_cmpeq_epi8(v, cr)), v);
-}
-
-SSE_TARGET("avx2") static __m256i eol32(__m256i v) {
-  const __m256i lf = _mm256_set1_epi8('\n'), cr = _mm256_set1_epi8('\r');
-  return _mm256_or_si256(_mm256_cmpeq_epi8(v, lf), _mm256_cmpeq_epi8(v, cr));
-}
-
-SSE_TARGET("avx2") static unsigned mask32(__m256i m) {
-  return (unsigned)_mm256_movemask_epi8(m);
-}
-
-/* The bytes of the 32 at v that the UTF-8 check of Keiser and Lemire
- * ("Validating UTF-8 In Less Than One Instruction Per Byte", 2021; the
- * lookup tables of simdjson and simdutf) flags, one bit per byte, taking
- * the bytes before v as ASCII. A byte is flagged when it and the three
- * before it are not a well-formed part of a sequence: a lead without its
- * continuations is flagged at the byte that should have continued it. */
-SSE_TARGET("avx2") static unsigned utf8_errors32(__m256i v) {
-  enum {
-    TOO_SHORT = 1 << 0,  /* a lead followed by a lead or ASCII */
-    TOO_LONG = 1 << 1,   /* ASCII followed by a continuation */
-    OVERLONG_3 = 1 << 2, /* E0 80..9F */
-    TOO_LARGE = 1 << 3,  /* F4 90..BF, F5..FF 90..BF */
-    SURROGATE = 1 << 4,  /* ED A0..BF */
-    OVERLONG_2 = 1 << 5, /* C0, C1 */
-    TOO_LARGE_1000 = 1 << 6,
-    OVERLONG_4 = 1 << 6, /* F0 80..8F */
-    TWO_CONTS = 1 << 7,  /* a continuation after a continuation */
-    CARRY = TOO_SHORT | TOO_LONG | TWO_CONTS
-  };
-#define T16(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, q)                                        \
-  (char)(a), (char)(b), (char)(c), (char)(d), (char)(e), (char)(f), (char)(g), (char)(h),          \
-      (char)(i), (char)(j), (char)(k), (char)(l), (char)(m), (char)(n), (char)(o), (char)(q)
-#define BYTE_1_HIGH                                                                                \
-  T16(TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TWO_CONTS,   \
-      TWO_CONTS, TWO_CONTS, TWO_CONTS, TOO_SHORT | OVERLONG_2, TOO_SHORT,                          \
-      TOO_SHORT | OVERLONG_3 | SURROGATE, TOO_SHORT | TOO_LARGE | TOO_LARGE_1000 | OVERLONG_4)
-#define BYTE_1_LOW                                                                                 \
-  T16(CARRY | OVERLONG_3 | OVERLONG_2 | OVERLONG_4, CARRY | OVERLONG_2, CARRY, CARRY,              \
-      CARRY | TOO_LARGE, CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000,   \
-      CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000,                      \
-      CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000,                      \
-      CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000,                      \
-      CARRY | TOO_LARGE | TOO_LARGE_1000 | SURROGATE, CARRY | TOO_LARGE | TOO_LARGE_1000,          \
-      CARRY | TOO_LARGE | TOO_LARGE_1000)
-#define BYTE_2_HIGH                                                                                \
-  T16(TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT,      \
-      TOO_LONG | OVERLONG_2 | TWO_CONTS | OVERLONG_3 | TOO_LARGE_1000 | OVERLONG_4,                \
-      TOO_LONG | OVERLONG_2 | TWO_CONTS | OVERLONG_3 | TOO_LARGE,                                  \
-      TOO_LONG | OVERLONG_2 | TWO_CONTS | SURROGATE | TOO_LARGE,                                   \
-      TOO_LONG | OVERLONG_2 | TWO_CONTS | SURROGATE | TOO_LARGE, TOO_SHORT, TOO_SHORT, TOO_SHORT,  \
-      TOO_SHORT)
-  const __m256i byte_1_high = _mm256_setr_epi8(BYTE_1_HIGH, BYTE_1_HIGH);
-  const __m256i byte_1_low = _mm256_setr_epi8(BYTE_1_LOW, BYTE_1_LOW);
-  const __m256i byte_2_high = _mm256_setr_epi8(BYTE_2_HIGH, BYTE_2_HIGH);
-#undef T16
-#undef BYTE_1_HIGH
-#undef BYTE_1_LOW
-#undef BYTE_2_HIGH
-  const __m256i zero = _mm256_setzero_si256(), low4 = _mm256_set1_epi8(0x0F);
-  /* [0 (the ASCII before v), low lane of v], for the byte shifts across lanes */
-  const __m256i before = _mm256_permute2x128_si256(zero, v, 0x21);
-  __m256i prev1 = _mm256_alignr_epi8(v, before, 15);
-  __m256i prev2 = _mm256_alignr_epi8(v, before, 14);
-  __m256i prev3 = _mm256_alignr_epi8(v, before, 13);
-  __m256i sc = _mm256_and_si256(
-      _mm256_and_si256(
-          _mm256_shuffle_epi8(byte_1_high, _mm256_and_si256(_mm256_srli_epi16(prev1, 4), low4)),
-          _mm256_shuffle_epi8(byte_1_low, _mm256_and_si256(prev1, low4))),
-      _mm256_shuffle_epi8(byte_2_high, _mm256_and_si256(_mm256_srli_epi16(v, 4), low4)));
-  /* the third and fourth bytes of 3- and 4-byte sequences must be continuations */
-  __m256i third = _mm256_subs_epu8(prev2, _mm256_set1_epi8((char)(0xE0 - 0x80)));
-  __m256i fourth = _mm256_subs_epu8(prev3, _mm256_set1_epi8((char)(0xF0 - 0x80)));
-  __m256i must = _mm256_and_si256(_mm256_or_si256(third, fourth), _mm256_set1_epi8((char)0x80));
-  __m256i err = _mm256_xor_si256(must, sc);
-  return ~mask32(_mm256_cmpeq_epi8(err, zero));
-}
-
-/* special for AVX2, which also skips well-formed UTF-8 text: it returns the
- * first CR or LF, or a byte >= 0x80 it could not prove to start a
- * well-formed sequence (the caller decides on it), or end. Blocks of 32
- * bytes, each starting at a sequence boundary: plain ASCII is skipped 64
- * bytes per step; a block with other bytes is checked with utf8_errors32
- * up to its first line end, or up to a sequence its end cuts short. A block
- * that fails is not skipped: the scan stops at its first byte >= 0x80. */
-SSE_TARGET("avx2") static const uchar *scan_special_avx2(const uchar *s, const uchar *end) {
-  const uchar *start = s;
-  while (end - s >= 32) {
-    __m256i v = load256(s);
-    unsigned m = mask32(special32(v));
-    if (!m) {
-      s += 32;
-      if (s - start >= 64) { /* a long line: 64 bytes per step */
-        while (end - s >= 64) {
-          __m256i a = special32(load256(s)), b = special32(load256(s + 32));
-          if (mask32(_mm256_or_si256(a, b))) break;
-          s += 64;
-        }
-      }
-      continue;
-    }
-    const uchar *first = s + __builtin_ctz(m);
-    if (*first < 0x80) return first; /* CR or LF before any other byte: the common case */
-    unsigned eol = mask32(eol32(v));
-    unsigned first_eol = eol ? (unsigned)__builtin_ctz(eol) : 32;
-    /* The bytes proven: up to the line end; else up to the lead of a
-     * sequence the block's end cuts short (it starts the next block). */
-    unsigned upto = first_eol;
-    if (!eol) {
-      uchar last[3];
-      memcpy(last, s + 29, 3);
-      upto = last[2] >= 0xC0 ? 31 : last[1] >= 0xE0 ? 30 : last[0] >= 0xF0 ? 29 : 32;
-    }
-    /* Flags up to and including the byte at upto: a flag there is about
-     * the bytes before it. */
-    unsigned errors = utf8_errors32(v);
-    if (upto < 32) errors &= (2u << upto) - 1;
-    if (errors) return first;
-    if (eol) return s + first_eol;
-    s += upto;
-  }
-  if (end - s >= 16) {
-    unsigned m = special16(load128(s));
-    if (m) return s + __builtin_ctz(m);
-    s += 16;
-  }
-  return scan_special_scalar(s, end);
-}
-
-SSE_TARGET("avx2") static const uchar *scan_eol_avx2(const uchar *s, const uchar *end) {
-  if (end - s >= 32) {
-    unsigned m = mask32(eol32(load256(s)));
-    if (m) return s + __builtin_ctz(m);
-    s += 32;
-    while (end - s >= 64) {
-      __m256i a = eol32(load256(s)), b = eol32(load256(s + 32));
-      if (mask32(_mm256_or_si256(a, b))) {
-        m = mask32(a);
-        return m ? s + __builtin_ctz(m) : s + 32 + __builtin_ctz(mask32(b));
-      }
-      s += 64;
-    }
-    if (end - s >= 32) {
-      m = mask32(eol32(load256(s)));
-      if (m) return s + __builtin_ctz(m);
-      s += 32;
-    }
-  }
-  if (end - s >= 16) {
-    unsigned m = eol16(load128(s));
-    if (m) return s + __builtin_ctz(m);
-    s += 16;
-  }
-  return scan_eol_scalar(s, end);
-}
-
-/* Copies while scanning: each block is stored whole (it lies within
- * [s, end)), and the scan stops in it or goes on. */
-SSE_TARGET("sse2")
-static const uchar *copy_special_sse2(char *dst, const uchar *s, const uchar *end) {
-  while (end - s >= 16) {
-    __m128i v = load128(s);
-    _mm_storeu_si128((__m128i *)(void *)dst, v);
-    unsigned m = special16(v);
-    if (m) return s + __builtin_ctz(m);
-    s += 16;
-    dst += 16;
-  }
-  return copy_special_scalar(dst, s, end);
-}
-
-SSE_TARGET("avx2")
-static const uchar *copy_special_avx2(char *dst, const uchar *s, const uchar *end) {
-  while (end - s >= 64) {
-    __m256i a = load256(s), b = load256(s + 32);
-    _mm256_storeu_si256((__m256i *)(void *)dst, a);
-    _mm256_storeu_si256((__m256i *)(void *)(dst + 32), b);
-    __m256i sa = special32(a), sb = special32(b);
-    if (mask32(_mm256_or_si256(sa, sb))) {
-      unsigned m = mask32(sa);
-      return m ? s + __builtin_ctz(m) : s + 32 + __builtin_ctz(mask32(sb));
-    }
-    s += 64;
-    dst += 64;
-  }
-  return copy_special_sse2(dst, s, end);
-}
-
-static const struct sse_kernel k_sse2 = {"sse2", scan_special_sse2, scan_eol_sse2,
-                                         copy_special_sse2};
-static const struct sse_kernel k_avx2 = {"avx2", scan_special_avx2, scan_eol_avx2,
-                                         copy_special_avx2};
-#endif
-
-/* The kernel called name if this CPU can run it, else NULL. */
-static const struct sse_kernel *kernel_named(const char *name) {
-  if (strcmp(name, "scalar") == 0) return &k_scalar;
-#if SSE_X86
-  __builtin_cpu_init();
-  if (strcmp(name, "sse2") == 0) return __builtin_cpu_supports("sse2") ? &k_sse2 : NULL;
-  if (strcmp(name, "avx2") == 0) return __builtin_cpu_supports("avx2") ? &k_avx2 : NULL;
-#endif
-  return NULL;
-}
-
-static const struct sse_kernel *kernel_best(void) {
-  static const char *const order[] = {"avx2", "sse2"};
-  for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
-    const struct sse_kernel *k = kernel_named(order[i]);
-    if (k) return k;
-  }
-  return &k_scalar;
-}
-
-static int kernel_known(const char *name) {
-  return strcmp(name, "scalar") == 0 || strcmp(name, "sse2") == 0 || strcmp(name, "avx2") == 0;
-}
 
 /* ---- small helpers ---- */
 
@@ -521,23 +115,23 @@ static void *libc_realloc(void *ctx, void *ptr, size_t size) {
   return realloc(ptr, size);
 }
 
-static int fail(sse_parser *p, int code) {
+static int fail(parser_state *p, int code) {
   p->status = code;
   p->data_ref = NULL; /* it would point into a chunk that is going away */
   return code;
 }
 
-static int fail_nomem(sse_parser *p, size_t size) {
+static int fail_nomem(parser_state *p, size_t size) {
   snprintf(p->message, sizeof p->message, "the allocator returned NULL for %zu bytes", size);
   return fail(p, SSE_ENOMEM);
 }
 
-static int fail_callback(sse_parser *p, const char *which) {
+static int fail_callback(parser_state *p, const char *which) {
   snprintf(p->message, sizeof p->message, "%s returned nonzero; parsing stopped", which);
   return fail(p, SSE_ECALLBACK);
 }
 
-static int fail_limit(sse_parser *p, size_t total, const char *what) {
+static int fail_limit(parser_state *p, size_t total, const char *what) {
   snprintf(p->message, sizeof p->message,
            "buffered line and event would reach %zu bytes, over the limit of %zu (%s)", total,
            p->limit, what);
@@ -545,7 +139,7 @@ static int fail_limit(sse_parser *p, size_t total, const char *what) {
 }
 
 /* The stream would hold total bytes, while doing what. */
-static int account(sse_parser *p, size_t total, const char *what) {
+static int account(parser_state *p, size_t total, const char *what) {
   if (total > p->limit) return fail_limit(p, total, what);
   if (total > p->peak) p->peak = total;
   return SSE_OK;
@@ -554,7 +148,7 @@ static int account(sse_parser *p, size_t total, const char *what) {
 /* A kept line has n bytes so far. Over the limit, the message names the
  * count its first byte over the limit reached, which does not depend on how
  * the line was split into chunks. */
-SSE_INLINE int account_line(sse_parser *p, size_t n) {
+SSE_INLINE int account_line(parser_state *p, size_t n) {
   size_t total = sat_add(p->buffered, n);
   if (total > p->limit) {
     /* Read byte by byte, the line would have filled the limit first. */
@@ -566,7 +160,7 @@ SSE_INLINE int account_line(sse_parser *p, size_t n) {
   return SSE_OK;
 }
 
-static int buf_reserve(sse_parser *p, sse_buf *b, size_t need) {
+static int buf_reserve(parser_state *p, sse_buf *b, size_t need) {
   if (need <= b->cap) return SSE_OK;
   size_t cap = b->cap ? b->cap : 64;
   while (cap < need) {
@@ -603,7 +197,7 @@ SSE_INLINE void copy_bytes(char *dst, const uchar *src, size_t n) {
   }
 }
 
-static int buf_append(sse_parser *p, sse_buf *b, const uchar *src, size_t n) {
+static int buf_append(parser_state *p, sse_buf *b, const uchar *src, size_t n) {
   if (n == 0) return SSE_OK;
   if (n > SIZE_MAX - b->len) return fail_nomem(p, SIZE_MAX);
   int rc = buf_reserve(p, b, b->len + n);
@@ -652,11 +246,11 @@ static const uchar *utf8_skip(const uchar *s, const uchar *end, const uchar **ba
  * checked on the way: *bad is set to the first byte that starts no
  * well-formed sequence (if it was NULL). A sequence cut short by end counts
  * as such a byte. */
-SSE_INLINE const uchar *scan_line(scan_fn special, const uchar *s, const uchar *end,
+SSE_INLINE const uchar *scan_line(sse_scan_fn special, const uchar *s, const uchar *end,
                                   const uchar **bad) {
   for (;;) {
     if (end - s < 8) /* a few bytes (a small feed): no call */
-      while (s < end && !k_special[*s]) s++;
+      while (s < end && !sse_scan_special_byte[*s]) s++;
     else
       s = special(s, end);
     if (s == end || *s < 0x80) return s;
@@ -732,7 +326,7 @@ static size_t utf8_decode(const struct sse_kernel *k, char *out, const uchar *s,
  * of its well-formed UTF-8 prefix (n when it is all well-formed). */
 
 /* Set dst (the event type or last event ID buffer) to the decoded value. */
-static int set_field(sse_parser *p, sse_buf *dst, const uchar *v, size_t n, size_t valid,
+static int set_field(parser_state *p, sse_buf *dst, const uchar *v, size_t n, size_t valid,
                      const char *what) {
   size_t dlen = valid == n ? n : utf8_decode(p->kernel, NULL, v, n, valid);
   size_t total = sat_add(p->buffered - dst->len, dlen);
@@ -750,7 +344,7 @@ static int set_field(sse_parser *p, sse_buf *dst, const uchar *v, size_t n, size
 }
 
 /* Move a data value still in the caller's chunk into the data buffer. */
-static int materialize(sse_parser *p) {
+static int materialize(parser_state *p) {
   int rc = buf_reserve(p, &p->data, p->data_ref_len + 1);
   if (rc) return rc;
   if (p->data_ref_len) memcpy(p->data.ptr, p->data_ref, p->data_ref_len);
@@ -763,7 +357,7 @@ static int materialize(sse_parser *p) {
 
 /* The value v (n bytes, all well-formed) ends the held line: make the line
  * buffer the data buffer, which is empty, instead of copying the value. */
-static int swap_in_data(sse_parser *p, const uchar *v, size_t n) {
+static int swap_in_data(parser_state *p, const uchar *v, size_t n) {
   size_t off = (size_t)(v - (const uchar *)p->line.ptr);
   int rc = buf_reserve(p, &p->line, off + n + 1);
   if (rc) return rc;
@@ -778,7 +372,7 @@ static int swap_in_data(sse_parser *p, const uchar *v, size_t n) {
 }
 
 /* Add the value v to the data buffer (see field_data). */
-SSE_NOINLINE int field_data_any(sse_parser *p, const uchar *v, size_t n, size_t valid,
+SSE_NOINLINE int field_data_any(parser_state *p, const uchar *v, size_t n, size_t valid,
                                 int in_chunk) {
   size_t dlen = valid == n ? n : utf8_decode(p->kernel, NULL, v, n, valid);
   size_t total = sat_add(sat_add(p->buffered, dlen), 1);
@@ -815,7 +409,7 @@ SSE_NOINLINE int field_data_any(sse_parser *p, const uchar *v, size_t n, size_t 
  * and the limit far: the first value of an event, in the caller's chunk, is
  * remembered; a later one is appended when the data buffer has room. That
  * is what field_data_any does then, too. */
-SSE_INLINE int field_data(sse_parser *p, const uchar *v, size_t n, size_t valid, int in_chunk) {
+SSE_INLINE int field_data(parser_state *p, const uchar *v, size_t n, size_t valid, int in_chunk) {
   if (valid == n && !p->data_ref && p->buffered < p->limit && n < p->limit - p->buffered) {
     size_t total = p->buffered + n + 1;
     if (in_chunk && p->data.len == 0) { /* remember it */
@@ -838,7 +432,7 @@ SSE_INLINE int field_data(sse_parser *p, const uchar *v, size_t n, size_t valid,
   return field_data_any(p, v, n, valid, in_chunk);
 }
 
-static int field_retry(sse_parser *p, const uchar *v, size_t n) {
+static int field_retry(parser_state *p, const uchar *v, size_t n) {
   if (n == 0) return SSE_OK;
   uint64_t ms = 0;
   int overflow = 0;
@@ -855,7 +449,7 @@ static int field_retry(sse_parser *p, const uchar *v, size_t n) {
   return SSE_OK;
 }
 
-static int comment(sse_parser *p, const uchar *t, size_t n, size_t valid) {
+static int comment(parser_state *p, const uchar *t, size_t n, size_t valid) {
   const char *text = (const char *)t;
   size_t len = n;
   if (valid != n) {
@@ -870,7 +464,7 @@ static int comment(sse_parser *p, const uchar *t, size_t n, size_t valid) {
 }
 
 /* The last event ID string := the last event ID buffer. */
-SSE_NOINLINE int set_last_id(sse_parser *p) {
+SSE_NOINLINE int set_last_id(parser_state *p) {
   size_t total = sat_add(p->buffered - p->last_id.len, p->id.len);
   int rc = account(p, total, "setting the last event ID");
   if (rc) return rc;
@@ -881,7 +475,7 @@ SSE_NOINLINE int set_last_id(sse_parser *p) {
   return SSE_OK;
 }
 
-SSE_INLINE int dispatch(sse_parser *p) {
+SSE_INLINE int dispatch(parser_state *p) {
   /* 1. The last event ID string := the last event ID buffer. */
   if (!p->id_follows_last && (p->id.len != p->last_id.len ||
                               (p->id.len && memcmp(p->id.ptr, p->last_id.ptr, p->id.len) != 0))) {
@@ -934,7 +528,7 @@ SSE_INLINE int dispatch(sse_parser *p) {
 
 /* A line that is not empty and does not start with "data:" (see
  * process_line). */
-SSE_NOINLINE int process_field(sse_parser *p, const uchar *l, size_t n, size_t valid,
+SSE_NOINLINE int process_field(parser_state *p, const uchar *l, size_t n, size_t valid,
                                int in_chunk) {
   int rc;
   if (l[0] == ':') {
@@ -982,7 +576,7 @@ SSE_NOINLINE int process_field(sse_parser *p, const uchar *l, size_t n, size_t v
  * valid bytes are well-formed UTF-8). in_chunk: it lies in the caller's
  * chunk, not in the line buffer. Field names are ASCII and so lie within
  * the valid prefix whenever they are known. The common cases inline. */
-SSE_INLINE int process_line(sse_parser *p, const uchar *l, size_t n, size_t valid, int in_chunk) {
+SSE_INLINE int process_line(parser_state *p, const uchar *l, size_t n, size_t valid, int in_chunk) {
   if (n == 0) return dispatch(p);
   if (n >= 5 && memcmp(l, "data:", 5) == 0) {
     size_t skip = n > 5 && l[5] == ' ' ? 6 : 5;
@@ -1006,12 +600,12 @@ static int name_eq(const char *a, size_t n, const char *lit, size_t m) {
   return 1;
 }
 
-static int name_prefix_kept(const sse_parser *p, const char *name, size_t n) {
+static int name_prefix_kept(const parser_state *p, const char *name, size_t n) {
   return name_eq(name, n, "data", 4) || name_eq(name, n, "event", 5) || name_eq(name, n, "id", 2) ||
          (p->cb.on_retry && name_eq(name, n, "retry", 5));
 }
 
-static int name_kept(const sse_parser *p, const char *name, size_t n) {
+static int name_kept(const parser_state *p, const char *name, size_t n) {
   return (n == 4 && name_eq(name, n, "data", 4)) || (n == 5 && name_eq(name, n, "event", 5)) ||
          (n == 2 && name_eq(name, n, "id", 2)) ||
          (n == 5 && p->cb.on_retry && name_eq(name, n, "retry", 5));
@@ -1019,7 +613,7 @@ static int name_kept(const sse_parser *p, const char *name, size_t n) {
 
 /* Classify the line made of the held bytes (p->line, an open line: no colon
  * and at most five bytes) and b. complete: the line ends after b. */
-static int classify(const sse_parser *p, const uchar *b, size_t bn, int complete) {
+static int classify(const parser_state *p, const uchar *b, size_t bn, int complete) {
   const uchar *a = (const uchar *)p->line.ptr;
   size_t an = p->line.len;
   if (an == 0 && bn >= 5 && memcmp(b, "data:", 5) == 0) return LINE_KEPT; /* the common case */
@@ -1040,7 +634,7 @@ static int classify(const sse_parser *p, const uchar *b, size_t bn, int complete
 }
 
 /* Forget the held line. */
-static void line_clear(sse_parser *p) {
+static void line_clear(parser_state *p) {
   p->line.len = 0;
   p->line_valid = 0;
 }
@@ -1049,7 +643,7 @@ static void line_clear(sse_parser *p) {
  * the length of its well-formed prefix so far. A check stops at the first
  * invalid sequence for good (checking again from there costs one step), and
  * at a sequence the line's end cuts short until more bytes come. */
-static size_t line_validate(sse_parser *p) {
+static size_t line_validate(parser_state *p) {
   const uchar *l = (const uchar *)p->line.ptr;
   if (p->line_valid < p->line.len)
     p->line_valid += utf8_valid_prefix(p->kernel, l + p->line_valid, p->line.len - p->line_valid);
@@ -1058,7 +652,7 @@ static size_t line_validate(sse_parser *p) {
 
 /* n new bytes were appended to the held line; good of them are known to be
  * well-formed UTF-8 (SIZE_MAX: not checked). Bring line_valid up to date. */
-static void line_grew(sse_parser *p, size_t n, size_t good) {
+static void line_grew(parser_state *p, size_t n, size_t good) {
   if (good != SIZE_MAX && p->line_valid == p->line.len - n)
     p->line_valid += good; /* they follow a clean boundary: the scan said it all */
   else
@@ -1068,7 +662,7 @@ static void line_grew(sse_parser *p, size_t n, size_t good) {
 /* The chunk ends inside a line: hold its bytes [s, s + n), n > 0; good of
  * them are well-formed UTF-8 (SIZE_MAX: not checked). copied: a kept line's
  * bytes are already in place after the held ones (see feed_bytes). */
-static int line_partial(sse_parser *p, const uchar *s, size_t n, size_t good, int copied) {
+static int line_partial(parser_state *p, const uchar *s, size_t n, size_t good, int copied) {
   if (p->line_mode == LINE_OPEN) {
     p->line_mode = (unsigned char)classify(p, s, n, 0);
     if (p->line_mode == LINE_IGNORED) {
@@ -1092,7 +686,7 @@ static int line_partial(sse_parser *p, const uchar *s, size_t n, size_t good, in
 
 /* A line ends after its bytes [s, s + n) of this chunk; some of it is held
  * (or it is ignored). good: as for line_partial. */
-static int line_complete(sse_parser *p, const uchar *s, size_t n, size_t good, int copied) {
+static int line_complete(parser_state *p, const uchar *s, size_t n, size_t good, int copied) {
   int mode = p->line_mode;
   p->line_mode = LINE_OPEN;
   if (mode == LINE_IGNORED) {
@@ -1125,7 +719,7 @@ static int line_complete(sse_parser *p, const uchar *s, size_t n, size_t good, i
 /* The line ending at e (CR or LF) ends; return the first byte after it. A
  * CR at the end of the chunk leaves after_cr set, to skip an LF that may
  * start the next chunk. Called before the line is processed. */
-SSE_INLINE const uchar *line_end(sse_parser *p, const uchar *e, const uchar *end) {
+SSE_INLINE const uchar *line_end(parser_state *p, const uchar *e, const uchar *end) {
   const uchar *next = e + 1;
   if (*e == '\r') {
     if (next == end)
@@ -1140,8 +734,8 @@ SSE_INLINE const uchar *line_end(sse_parser *p, const uchar *e, const uchar *end
  * one loop that reads the bytes of lines in the caller's chunk: the kernel
  * skips to the next CR, LF or non-ASCII byte, and the decision is made
  * here. */
-static int feed_lines(sse_parser *p, const uchar *s, const uchar *end) {
-  const scan_fn special = p->kernel->special;
+static int feed_lines(parser_state *p, const uchar *s, const uchar *end) {
+  const sse_scan_fn special = p->kernel->special;
   while (s < end) {
     int rc;
     if (*s == '\n' || *s == '\r') { /* an empty line */
@@ -1160,7 +754,7 @@ static int feed_lines(sse_parser *p, const uchar *s, const uchar *end) {
   return SSE_OK;
 }
 
-static int feed_bytes(sse_parser *p, const uchar *s, const uchar *end) {
+static int feed_bytes(parser_state *p, const uchar *s, const uchar *end) {
   while (p->at_start && s < end) {
     if (*s == k_bom[p->bom_len]) {
       s++;
@@ -1221,9 +815,9 @@ static int feed_bytes(sse_parser *p, const uchar *s, const uchar *end) {
   return feed_lines(p, s, end);
 }
 
-/* ---- the public functions ---- */
+/* ---- streams ---- */
 
-static void new_stream(sse_parser *p) {
+static void new_stream(parser_state *p) {
   line_clear(p);
   p->data.len = 0;
   p->data_off = 0;
@@ -1242,34 +836,44 @@ static void new_stream(sse_parser *p) {
   p->status = SSE_OK;
 }
 
-void sse_parser_init(sse_parser *p, const sse_callbacks *cb, void *user) {
-  memset(p, 0, sizeof *p);
+/* Forget everything but callbacks, limit, allocator, kernel and memory. */
+static void reset(parser_state *p) {
+  p->last_id.len = 0;
+  p->scratch.len = 0;
+  p->peak = 0;
+  p->message[0] = '\0';
+  new_stream(p);
+}
+
+/* ---- the public functions ----
+ *
+ * Each takes the caller's struct sse_parser and works on its private
+ * member. */
+
+void sse_parser_init(sse_parser *parser, const sse_callbacks *cb, void *user) {
+  memset(parser, 0, sizeof *parser);
+  parser_state *p = &parser->private_;
   if (cb) p->cb = *cb;
   p->user = user;
   p->realloc_fn = libc_realloc;
   p->limit = SSE_DEFAULT_LIMIT;
-  /* The one dispatch point: SSESPEC_SCAN, else the fastest. */
-  const char *want = getenv("SSESPEC_SCAN");
-  if (want && *want) {
-    const struct sse_kernel *k = kernel_named(want);
-    p->kernel = k ? k : &k_scalar;
-  } else {
-    p->kernel = kernel_best();
-  }
+  p->kernel = sse_scan_choose(); /* the one dispatch point */
   new_stream(p);
 }
 
-void sse_parser_set_limit(sse_parser *p, size_t limit) {
-  p->limit = limit ? limit : SSE_DEFAULT_LIMIT;
+void sse_parser_set_limit(sse_parser *parser, size_t limit) {
+  parser->private_.limit = limit ? limit : SSE_DEFAULT_LIMIT;
 }
 
-void sse_parser_set_allocator(sse_parser *p, sse_realloc_fn fn, void *ctx) {
+void sse_parser_set_allocator(sse_parser *parser, sse_realloc_fn fn, void *ctx) {
+  parser_state *p = &parser->private_;
   p->realloc_fn = fn ? fn : libc_realloc;
   p->realloc_ctx = fn ? ctx : NULL;
 }
 
-int sse_parser_feed(sse_parser *p, const void *buf, size_t len) {
-  if (!p) return SSE_EINVAL;
+int sse_parser_feed(sse_parser *parser, const void *buf, size_t len) {
+  if (!parser) return SSE_EINVAL;
+  parser_state *p = &parser->private_;
   if (p->status) return p->status;
   if (!buf) {
     if (len == 0) return SSE_OK;
@@ -1286,7 +890,7 @@ int sse_parser_feed(sse_parser *p, const void *buf, size_t len) {
      * (line_partial: account_line cannot fail, buf_append needs no room,
      * and they are well-formed UTF-8). One byte per feed lives here. */
     size_t i = 0;
-    while (i < len && !k_special[s[i]]) i++;
+    while (i < len && !sse_scan_special_byte[s[i]]) i++;
     if (i == len) {
       copy_bytes(p->line.ptr + p->line.len, s, len);
       p->line.len += len;
@@ -1300,30 +904,29 @@ int sse_parser_feed(sse_parser *p, const void *buf, size_t len) {
   return rc;
 }
 
-int sse_parser_finish(sse_parser *p) {
+int sse_parser_finish(sse_parser *parser) {
+  parser_state *p = &parser->private_;
   int rc = p->status;
   new_stream(p);
   return rc;
 }
 
-const char *sse_parser_last_event_id(const sse_parser *p, size_t *len) {
+const char *sse_parser_last_event_id(const sse_parser *parser, size_t *len) {
+  const parser_state *p = &parser->private_;
   if (len) *len = p->last_id.len;
   return p->last_id.len ? p->last_id.ptr : "";
 }
 
-size_t sse_parser_peak_buffered(const sse_parser *p) {
-  return p->peak;
+size_t sse_parser_peak_buffered(const sse_parser *parser) {
+  return parser->private_.peak;
 }
 
-void sse_parser_reset(sse_parser *p) {
-  p->last_id.len = 0;
-  p->scratch.len = 0;
-  p->peak = 0;
-  p->message[0] = '\0';
-  new_stream(p);
+void sse_parser_reset(sse_parser *parser) {
+  reset(&parser->private_);
 }
 
-void sse_parser_free(sse_parser *p) {
+void sse_parser_free(sse_parser *parser) {
+  parser_state *p = &parser->private_;
   sse_buf *bufs[] = {&p->line, &p->data, &p->type, &p->id, &p->last_id, &p->scratch};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
     if (bufs[i]->ptr) p->realloc_fn(p->realloc_ctx, bufs[i]->ptr, 0);
@@ -1331,11 +934,11 @@ void sse_parser_free(sse_parser *p) {
     bufs[i]->len = 0;
     bufs[i]->cap = 0;
   }
-  sse_parser_reset(p);
+  reset(p);
 }
 
-const char *sse_parser_error(const sse_parser *p) {
-  return p->message;
+const char *sse_parser_error(const sse_parser *parser) {
+  return parser->private_.message;
 }
 
 const char *sse_strerror(int code) {
@@ -1355,23 +958,28 @@ const char *sse_strerror(int code) {
   }
 }
 
-const char *sse_parser_kernel(const sse_parser *p) {
-  return p->kernel ? p->kernel->name : k_scalar.name;
+const char *sse_parser_kernel(const sse_parser *parser) {
+  const parser_state *p = &parser->private_;
+  return p->kernel ? p->kernel->name : sse_scan_scalar.name;
 }
 
-int sse_parser_set_kernel(sse_parser *p, const char *name) {
+int sse_parser_set_kernel(sse_parser *parser, const char *name) {
+  parser_state *p = &parser->private_;
   if (!name || !*name) {
-    p->kernel = kernel_best();
+    p->kernel = sse_scan_best();
     return SSE_OK;
   }
-  const struct sse_kernel *k = kernel_named(name);
+  const struct sse_kernel *k = sse_scan_kernel(name);
   if (!k) {
-    if (kernel_known(name))
+    if (sse_scan_known(name)) {
       snprintf(p->message, sizeof p->message,
                "sse_parser_set_kernel: this CPU cannot run the %s kernel", name);
-    else
+    } else {
+      char names[64];
+      sse_scan_name_list(names, sizeof names);
       snprintf(p->message, sizeof p->message,
-               "sse_parser_set_kernel: no kernel called \"%.40s\" (scalar, sse2, avx2)", name);
+               "sse_parser_set_kernel: no kernel called \"%.40s\" (%s)", name, names);
+    }
     return SSE_EINVAL;
   }
   p->kernel = k;

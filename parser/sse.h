@@ -78,6 +78,14 @@ typedef struct sse_callbacks {
  * NULL. ctx is the pointer given to sse_parser_set_allocator. */
 typedef void *(*sse_realloc_fn)(void *ctx, void *ptr, size_t size);
 
+/* ---- private: the parser's own state ----
+ *
+ * struct sse_parser is declared here only so that the caller can own it (a
+ * local variable, a member of the caller's struct, static storage: no
+ * allocation needed). Everything in it is private: its one member,
+ * private_, is read and written by parser/sse.c alone. Do not touch it; use
+ * the functions below. Its layout may change in any version. */
+
 /* A scan kernel (see sse_parser_kernel). Private. */
 struct sse_kernel;
 
@@ -88,9 +96,8 @@ typedef struct sse_buf {
   size_t cap;
 } sse_buf;
 
-/* The parser state. Owned by the caller; every field is private: use the
- * functions below. */
-typedef struct sse_parser {
+/* The parser's state. Private. */
+struct sse_parser_private {
   sse_callbacks cb;
   void *user;
   sse_realloc_fn realloc_fn;
@@ -118,6 +125,14 @@ typedef struct sse_parser {
   unsigned char line_mode;       /* the line being read: open, kept or ignored */
   int status;                    /* SSE_OK, or the failure that abandoned the stream */
   char message[192];             /* the last failure, in words */
+};
+
+/* ---- the API ---- */
+
+/* The parser: owned by the caller, set up by sse_parser_init(). Its
+ * contents are private (above): use the functions below. */
+typedef struct sse_parser {
+  struct sse_parser_private private_; /* private: parser/sse.c's alone */
 } sse_parser;
 
 /* Set up p for a new stream with the callbacks cb (copied; NULL for none)

@@ -23,6 +23,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "common/decimal.h"
 #include "common/json.h"
+#include "common/records_json.h"
 #include "sse.h"
 
 #include <errno.h>
@@ -65,7 +66,6 @@ static int flush_out(tool *t) {
 /* After each record: end the line; write out if much is pending. A
  * nonzero return stops the parser. */
 static int record_done(tool *t) {
-  jw_object_end(&t->out);
   jw_raw(&t->out, "\n", 1);
   if (t->out.err != JW_OK) {
     fprintf(stderr, PROG ": %s\n", jw_strerror(t->out.err));
@@ -77,35 +77,20 @@ static int record_done(tool *t) {
 
 static int on_event(void *user, const sse_event *ev) {
   tool *t = user;
-  jw_object_begin(&t->out);
-  jw_key(&t->out, "kind");
-  jw_string(&t->out, "event", 5);
-  jw_key(&t->out, "type");
-  jw_string(&t->out, ev->type, ev->type_len);
-  jw_key(&t->out, "data");
-  jw_string(&t->out, ev->data, ev->data_len);
-  jw_key(&t->out, "lastEventId");
-  jw_string(&t->out, ev->last_event_id, ev->last_event_id_len);
+  rj_event(&t->out, RJ_NO_STREAM, ev->type, ev->type_len, ev->data, ev->data_len, ev->last_event_id,
+           ev->last_event_id_len);
   return record_done(t);
 }
 
 static int on_retry(void *user, uint64_t ms) {
   tool *t = user;
-  jw_object_begin(&t->out);
-  jw_key(&t->out, "kind");
-  jw_string(&t->out, "retry", 5);
-  jw_key(&t->out, "ms");
-  jw_uint(&t->out, ms);
+  rj_retry(&t->out, RJ_NO_STREAM, ms);
   return record_done(t);
 }
 
 static int on_comment(void *user, const char *text, size_t len) {
   tool *t = user;
-  jw_object_begin(&t->out);
-  jw_key(&t->out, "kind");
-  jw_string(&t->out, "comment", 7);
-  jw_key(&t->out, "text");
-  jw_string(&t->out, text, len);
+  rj_comment(&t->out, RJ_NO_STREAM, text, len);
   return record_done(t);
 }
 
@@ -218,11 +203,7 @@ int main(int argc, char **argv) {
     if (rc == SSE_OK) {
       size_t id_len = 0;
       const char *id = sse_parser_last_event_id(&parser, &id_len);
-      jw_object_begin(&t.out);
-      jw_key(&t.out, "kind");
-      jw_string(&t.out, "end", 3);
-      jw_key(&t.out, "lastEventId");
-      jw_string(&t.out, id, id_len);
+      rj_end(&t.out, RJ_NO_STREAM, id, id_len);
       if (record_done(&t) != 0) status = 2;
     }
     if (flush_out(&t) != 0) status = 2;

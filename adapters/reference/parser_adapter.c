@@ -15,11 +15,25 @@
  * (SSE_ELIMIT, SSE_ENOMEM) answers with sse_parser_error()'s message. A
  * malformed request line (not strict JSON, not an object, "case" missing
  * or not a string, "chunks" missing or not an array of strings, a chunk
- * that is not strict padded base64, a line over the length bound) answers
+ * that is not strict padded base64, more than MAX_NODES values) answers
  * with what was wrong, under the case name if it could be read, else "".
  * Members other than "case" and "chunks" are ignored. All chunks are
  * decoded before the first is fed, so a malformed request never reaches
  * the parser.
+ *
+ * Request lines are bounded: a line longer than --max-line bytes (default
+ * MAX_LINE, 512 MiB) is read and dropped without being held (memory stays
+ * within the bound) and answered with an error response, "request line of
+ * N bytes is longer than the limit of M bytes", under its case id when the
+ * line's first CASE_HEAD bytes show it ("case" its first member, as the
+ * harness writes requests), else under "" with the same message on stderr.
+ * Either way the adapter goes on with the next line. 512 MiB holds the
+ * largest request the harness makes: a case input of MAX_CASE_BYTES
+ * (64 MiB, harness/cases.py) in its @bytes variant, every byte a chunk of
+ * its own, 7 bytes per input byte ("eA==" in quotes and a comma), 448 MiB
+ * and the case id. At the bounds a request takes about 4.5 GiB (the line,
+ * 56 bytes per JSON value and 8 per chunk); a 16 MiB input sent byte by
+ * byte, about 1.1 GiB.
  *
  * stdout carries nothing but protocol lines; diagnostics go to stderr. Exit
  * status 0 when stdin closes, 1 if stdin or stdout fails, 2 for bad
@@ -30,6 +44,7 @@
 #include "common/decimal.h"
 #include "common/json.h"
 #include "common/linereader.h"
+#include "common/records_json.h"
 #include "sse.h"
 
 #include <errno.h>
@@ -43,10 +58,15 @@
 
 #define PROG "ssespec-parser-adapter"
 
-/* Bounds on what one request may cost. */
+/* Bounds on what one request may cost (see above). */
+#define MAX_LINE ((size_t)512 << 20)   /* bytes in one request line (--max-line) */
 #define MAX_RESPONSE ((size_t)1 << 30) /* bytes in one response line */
-#define MAX_NODES ((size_t)1 << 24)    /* JSON values in one request */
-#define MAX_DEPTH 16                   /* nesting in one request */
+/* JSON values in one request: the object, "case", "chunks" and one per
+ * chunk, for up to 64 Mi chunks (a 64 MiB input sent byte by byte) */
+#define MAX_NODES (((size_t)64 << 20) + 3)
+#define MAX_DEPTH 16 /* nesting in one request */
+/* The first bytes of an overlong request line, kept to find its case id. */
+#define CASE_HEAD 4096
 
 typedef struct adapter {
   sse_parser parser;
@@ -56,6 +76,7 @@ typedef struct adapter {
   size_t *lens;   /* decoded length of each chunk */
   size_t lens_cap;
   size_t max_line;
+  char head[CASE_HEAD]; /* the first bytes of an overlong request line */
 } adapter;
 
 /* ------------------------------------------------------------ output */
@@ -106,40 +127,81 @@ static void respond_error(adapter *a, const char *name, size_t name_len, const c
  * failure stops the parser (SSE_ECALLBACK). */
 
 static int on_event(void *user, const sse_event *ev) {
-  jw *w = &((adapter *)user)->out;
-  jw_object_begin(w);
-  jw_key(w, "kind");
-  jw_string(w, "event", 5);
-  jw_key(w, "type");
-  jw_string(w, ev->type, ev->type_len);
-  jw_key(w, "data");
-  jw_string(w, ev->data, ev->data_len);
-  jw_key(w, "lastEventId");
-  jw_string(w, ev->last_event_id, ev->last_event_id_len);
-  return jw_object_end(w) != JW_OK;
+  return rj_event(&((adapter *)user)->out, RJ_NO_STREAM, ev->type, ev->type_len, ev->data,
+                  ev->data_len, ev->last_event_id, ev->last_event_id_len) != JW_OK;
 }
 
 static int on_retry(void *user, uint64_t ms) {
-  jw *w = &((adapter *)user)->out;
-  jw_object_begin(w);
-  jw_key(w, "kind");
-  jw_string(w, "retry", 5);
-  jw_key(w, "ms");
-  jw_uint(w, ms);
-  return jw_object_end(w) != JW_OK;
+  return rj_retry(&((adapter *)user)->out, RJ_NO_STREAM, ms) != JW_OK;
 }
 
 static int on_comment(void *user, const char *text, size_t len) {
-  jw *w = &((adapter *)user)->out;
-  jw_object_begin(w);
-  jw_key(w, "kind");
-  jw_string(w, "comment", 7);
-  jw_key(w, "text");
-  jw_string(w, text, len);
-  return jw_object_end(w) != JW_OK;
+  return rj_comment(&((adapter *)user)->out, RJ_NO_STREAM, text, len) != JW_OK;
 }
 
 /* ----------------------------------------------------------- requests */
+
+/* The end of JSON whitespace from s[i] on (at most n). */
+static size_t skip_ws(const char *s, size_t i, size_t n) {
+  while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n')) i++;
+  return i;
+}
+
+/* One past the closing quote of the JSON string token at s[i], or 0 if
+ * there is no '"' at s[i] or the token does not end before n. */
+static size_t string_end(const char *s, size_t i, size_t n) {
+  if (i >= n || s[i] != '"') return 0;
+  for (i++; i < n; i++) {
+    if (s[i] == '\\')
+      i++;
+    else if (s[i] == '"')
+      return i + 1;
+  }
+  return 0;
+}
+
+/* The case id of the request line lr_next just skipped, from its first
+ * bytes (a->head): found when the line starts with {"case": and a whole
+ * JSON string, as the harness writes requests. Returns 1 with the decoded
+ * id in *name, *name_len (in a->head, valid until the next request), or 0. */
+static int case_from_head(adapter *a, const char **name, size_t *name_len) {
+  size_t n, i, k;
+  json_value *v;
+  char *s = a->head;
+  if (!lr_head(&a->in, &n)) return 0;
+  i = skip_ws(s, 0, n);
+  if (i >= n || s[i] != '{') return 0;
+  i = skip_ws(s, i + 1, n);
+  k = string_end(s, i, n);
+  if (!k || json_parse(&a->doc, s + i, k - i, &v) != JSON_OK || v->len != 4 ||
+      memcmp(v->str, "case", 4) != 0)
+    return 0;
+  i = skip_ws(s, k, n);
+  if (i >= n || s[i] != ':') return 0;
+  i = skip_ws(s, i + 1, n);
+  k = string_end(s, i, n);
+  if (!k || json_parse(&a->doc, s + i, k - i, &v) != JSON_OK) return 0;
+  *name = v->str;
+  *name_len = v->len;
+  return 1;
+}
+
+/* A request line of len bytes was skipped (why: over the limit, or out of
+ * memory): answer under its case id if it can be found, else under "" and
+ * say so on stderr too. */
+static void respond_skipped(adapter *a, int too_long, size_t len) {
+  char msg[160];
+  const char *name = "";
+  size_t name_len = 0;
+  if (too_long)
+    snprintf(msg, sizeof msg, "request line of %zu bytes is longer than the limit of %zu bytes",
+             len, a->max_line);
+  else
+    snprintf(msg, sizeof msg, "out of memory reading a request line of %zu bytes", len);
+  if (!case_from_head(a, &name, &name_len))
+    fprintf(stderr, PROG ": %s (no case id at its start: answered under \"\")\n", msg);
+  respond_error(a, name, name_len, "%s", msg);
+}
 
 static void handle(adapter *a, char *line, size_t len) {
   json_value *root, *c, *chunks, *v;
@@ -232,12 +294,7 @@ static void handle(adapter *a, char *line, size_t len) {
     size_t id_len = 0;
     const char *id = sse_parser_last_event_id(&a->parser, &id_len);
     jw *w = &a->out;
-    jw_object_begin(w);
-    jw_key(w, "kind");
-    jw_string(w, "end", 3);
-    jw_key(w, "lastEventId");
-    jw_string(w, id, id_len);
-    jw_object_end(w);
+    rj_end(w, RJ_NO_STREAM, id, id_len);
     jw_array_end(w);
     jw_object_end(w);
     jw_raw(w, "\n", 1);
@@ -267,9 +324,11 @@ static void usage(FILE *f) {
           "request lines on stdin, response lines on stdout.\n"
           "\n"
           "  --limit BYTES     the parser's limit on buffered bytes (default %zu)\n"
-          "  --max-line BYTES  the longest request line accepted (default %zu)\n"
+          "  --max-line BYTES  the longest request line accepted (default %zu: a 64 MiB\n"
+          "                    case input sent byte by byte); a longer one is skipped\n"
+          "                    and answered with an error\n"
           "  --version         print the parser version\n",
-          (size_t)SSE_DEFAULT_LIMIT, (size_t)LR_DEFAULT_MAX_LINE);
+          (size_t)SSE_DEFAULT_LIMIT, MAX_LINE);
 }
 
 /* A positive decimal byte count; 0 if s is not one. */
@@ -320,7 +379,8 @@ int main(int argc, char **argv) {
   jw_init(&a.out, MAX_RESPONSE);
   json_doc_init(&a.doc);
   json_doc_set_limits(&a.doc, MAX_DEPTH, MAX_NODES);
-  lr_init(&a.in, STDIN_FILENO, max_line);
+  lr_init(&a.in, STDIN_FILENO, max_line ? max_line : MAX_LINE);
+  lr_keep_head(&a.in, a.head, sizeof a.head);
   a.max_line = a.in.max_line;
 
   {
@@ -337,10 +397,9 @@ int main(int argc, char **argv) {
     if (rc == LR_LINE) {
       handle(&a, line, len);
     } else if (rc == LR_TOOLONG) {
-      respond_error(&a, "", 0, "request line of %zu bytes is longer than the limit of %zu bytes",
-                    len, a.max_line);
+      respond_skipped(&a, 1, len);
     } else if (rc == LR_ENOMEM && len > 0) {
-      respond_error(&a, "", 0, "out of memory reading a request line of %zu bytes", len);
+      respond_skipped(&a, 0, len);
     } else if (rc == LR_EOF) {
       break;
     } else {

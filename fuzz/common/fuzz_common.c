@@ -1,6 +1,8 @@
 /* fuzz_common.c - see fuzz_common.h. */
 #include "fuzz_common.h"
 
+#include "sse_scan.h" /* private: for SSE_SCAN_KERNEL_NAMES only */
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -421,15 +423,17 @@ FZ_NOCOV void fz_arena_release(fz_arena *a) {
 
 /* ---------------------------------------------------------------- kernels */
 
-static const char *const k_kernel_names[] = {"scalar", "sse2", "avx2"};
+/* The parser's one list of kernel names, in the order the input format's
+ * kernel bits number them (1 the first). */
+static const char *const k_kernel_names[] = {SSE_SCAN_KERNEL_NAMES};
 
 FZ_NOCOV size_t fz_kernels(const char *const **names) {
-  static const char *avail[3];
+  static const char *avail[SSE_SCAN_KERNEL_COUNT];
   static size_t n = 0;
   if (n == 0) {
     sse_parser p;
     sse_parser_init(&p, NULL, NULL); /* allocates nothing */
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < SSE_SCAN_KERNEL_COUNT; i++) {
       if (sse_parser_set_kernel(&p, k_kernel_names[i]) == SSE_OK) avail[n++] = k_kernel_names[i];
     }
     sse_parser_free(&p);
@@ -440,7 +444,7 @@ FZ_NOCOV size_t fz_kernels(const char *const **names) {
 }
 
 FZ_NOCOV void fz_use_kernel(sse_parser *p, unsigned k) {
-  if (k == 0 || k > 3) return;
+  if (k == 0 || k > SSE_SCAN_KERNEL_COUNT) return;
   const char *const *avail;
   size_t n = fz_kernels(&avail);
   const char *want = k_kernel_names[k - 1];

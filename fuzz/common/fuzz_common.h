@@ -162,10 +162,12 @@ void fz_arena_release(fz_arena *a);
 
 /* ---- scan kernels ---- */
 
-/* The scan kernels this CPU runs, by name ("scalar" first); their count. */
+/* The scan kernels this CPU runs, by name, in the order of the parser's
+ * list (SSE_SCAN_KERNEL_NAMES in parser/sse_scan.h: "scalar" first); their
+ * count. */
 size_t fz_kernels(const char *const **names);
-/* Make p use kernel k (1 scalar, 2 sse2, 3 avx2; scalar if the CPU lacks
- * it; 0: leave it). */
+/* Make p use kernel k, the k-th of the parser's list (1 scalar, 2 sse2,
+ * 3 avx2; scalar if the CPU lacks it; 0 or past the list: leave it). */
 void fz_use_kernel(sse_parser *p, unsigned k);
 /* Make p use the i-th kernel the CPU runs, modulo their number. */
 void fz_rotate_kernel(sse_parser *p, size_t i);

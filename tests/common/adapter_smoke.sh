@@ -163,7 +163,7 @@ grep -q '"case":"no-chunks","error":".*chunks' "$TMP/got" ||
 # ---------------------------------------------------- limits and size
 # A parser limit failure is an error response with the parser's message;
 # the next request, on a fresh stream, works. A request line over
-# --max-line is answered with an error and skipped.
+# --max-line is answered with an error under its case id and skipped.
 LONG=$(awk 'BEGIN { s = ""; for (i = 0; i < 300; i++) s = s "A"; print s }')
 {
   # "data: " + 100 x + "\n\n": over a limit of 16 bytes
@@ -176,13 +176,98 @@ LONG=$(awk 'BEGIN { s = ""; for (i = 0; i < 300; i++) s = s "A"; print s }')
   echo "= $HELLO"
   echo '~ {"case":"over-limit","error":"'
   echo "= {\"case\":\"ok\",$OK_RECORDS"
-  echo '~ {"case":"","error":"'
+  echo '~ {"case":"long","error":"'
   echo "= {\"case\":\"ok\",$OK_RECORDS"
 } >"$TMP/want"
 "$ADAPTER" --limit 16 --max-line 200 <"$TMP/req" >"$TMP/got" 2>"$TMP/err"
 rc=$?
 [ $rc -eq 0 ] || fail "limits: exit status $rc, want 0"
 check limits "$TMP/want" "$TMP/got"
+
+# ------------------------------------------------- the request line bound
+# --max-line 64: a line of exactly 64 bytes is a request, one of 65 is
+# answered with an error naming both numbers, under the case id when the
+# line starts with {"case": and a whole string (escapes decoded, JSON
+# whitespace allowed), else under "" with the message on stderr too. The
+# adapter goes on after each.
+X24=xxxxxxxxxxxxxxxxxxxxxxxx
+PAD=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
+ID5000=$(awk 'BEGIN { s = ""; for (i = 0; i < 5000; i++) s = s "i"; print s }')
+{
+  printf '{"case": "%s", "chunks": ["ZGF0YTogeAoK"]}\n' "$X24"
+  printf '{"case": "%sy", "chunks": ["ZGF0YTogeAoK"]}\n' "$X24"
+  printf '{ "case" :"q\\"\\u00e9\\\\","chunks": ["%s"]}\n' "$PAD"
+  printf '{"chunks": ["%s"], "case": "later"}\n' "$PAD"
+  printf '{"case": 5, "chunks": ["%s"]}\n' "$PAD"
+  printf '{"case": "%s", "chunks": []}\n' "$ID5000"
+  echo '{"case": "ok", "chunks": ["ZGF0YTogeAoK"]}'
+} >"$TMP/req"
+{
+  echo "= $HELLO"
+  echo "= {\"case\":\"$X24\",$OK_RECORDS"
+  echo "= {\"case\":\"${X24}y\",\"error\":\"request line of 65 bytes is longer than the limit of 64 bytes\"}"
+  printf '%s\303\251%s\n' '= {"case":"q\"' '\\","error":"request line of 103 bytes is longer than the limit of 64 bytes"}'
+  echo '= {"case":"","error":"request line of 97 bytes is longer than the limit of 64 bytes"}'
+  echo '= {"case":"","error":"request line of 91 bytes is longer than the limit of 64 bytes"}'
+  echo '= {"case":"","error":"request line of 5026 bytes is longer than the limit of 64 bytes"}'
+  echo "= {\"case\":\"ok\",$OK_RECORDS"
+} >"$TMP/want"
+"$ADAPTER" --max-line 64 <"$TMP/req" >"$TMP/got" 2>"$TMP/err"
+rc=$?
+[ $rc -eq 0 ] || fail "max-line: exit status $rc, want 0"
+check max-line "$TMP/want" "$TMP/got"
+[ "$(grep -c 'longer than the limit of 64 bytes (no case id at its start' "$TMP/err")" -eq 3 ] ||
+  fail "max-line: stderr does not say so for the three lines without a case id at the start"
+# the default bound, 512 MiB (the @bytes request of a 64 MiB case: 448 MiB)
+"$ADAPTER" --help | grep -q 'request line accepted (default 536870912' ||
+  fail "max-line: --help does not give the default of 536870912 bytes"
+
+# Memory stays within the bound: with --max-line 1 MiB, a 64 MiB request
+# line is skipped while it is read, never held. The adapter's peak resident
+# size (VmHWM, Linux) grows by far less than the line after the first
+# request.
+if [ -r /proc/self/status ] && command -v mkfifo >/dev/null; then
+  mkfifo "$TMP/fifo"
+  "$ADAPTER" --max-line 1048576 <"$TMP/fifo" >"$TMP/got" 2>"$TMP/err" &
+  pid=$!
+  exec 3>"$TMP/fifo"
+  # lines N: wait (up to 60 s) until the adapter has written N lines
+  lines() {
+    i=0
+    while [ "$(wc -l <"$TMP/got")" -lt "$1" ] && [ $i -lt 600 ]; do
+      sleep 0.1
+      i=$((i + 1))
+    done
+  }
+  hwm() { awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status"; }
+  echo '{"case": "ok", "chunks": ["ZGF0YTogeAoK"]}' >&3
+  lines 2
+  before=$(hwm)
+  {
+    printf '{"case": "huge", "chunks": ["'
+    head -c 67108864 /dev/zero | tr '\0' A
+    printf '"]}\n'
+    echo '{"case": "ok", "chunks": ["ZGF0YTogeAoK"]}'
+  } >&3
+  lines 4
+  after=$(hwm)
+  exec 3>&-
+  wait $pid
+  rc=$?
+  [ $rc -eq 0 ] || fail "bounded memory: exit status $rc, want 0"
+  {
+    echo "= $HELLO"
+    echo "= {\"case\":\"ok\",$OK_RECORDS"
+    echo '= {"case":"huge","error":"request line of 67108896 bytes is longer than the limit of 1048576 bytes"}'
+    echo "= {\"case\":\"ok\",$OK_RECORDS"
+  } >"$TMP/want"
+  check bounded-memory "$TMP/want" "$TMP/got"
+  if [ -z "$before" ] || [ -z "$after" ] || [ $((after - before)) -gt 16384 ]; then
+    fail "bounded memory: the peak resident size grew from ${before:-?} to ${after:-?} KiB for a 64 MiB line over a 1 MiB bound"
+  fi
+else
+  echo "adapter_smoke: no /proc or mkfifo here: the memory bound is not measured"
+fi
 
 # -------------------------------------------------- byte by byte, large
 # "data: " + 5000 x + "\n\n" with every byte its own chunk: one event.

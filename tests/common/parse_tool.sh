@@ -101,11 +101,10 @@ expect_2 two-files "$TMP/in" "$TMP/in"
 # -------------------------------------------------------- a live pipe
 # Each record must come out while the input is still open.
 coproc LIVE { "$PARSE"; }
-# bash unsets LIVE_PID once it reaps the coproc, which under load can happen
-# before the wait below: keep the pid
+# private copies of the pipe ends and of the pid: bash closes the coproc's
+# own and unsets LIVE_PID when it reaps the process, possibly before the
+# last record is read (wait still gives the status of a reaped coproc)
 live_pid=$LIVE_PID
-# private copies of the pipe ends: bash closes the coproc's own when it
-# reaps the process, possibly before the last record is read
 exec {TO}>&"${LIVE[1]}" {FROM}<&"${LIVE[0]}"
 eval "exec ${LIVE[1]}>&-"
 printf 'data: one\n\n' >&"$TO"

@@ -1,8 +1,9 @@
 /*
  * test_linereader.c - common/linereader.h: lines and their terminators,
  * NUL bytes, a last line without '\n', lines at and over the bound (skipped
- * with bounded memory), many lines across read boundaries, a live pipe (a
- * complete line is returned without waiting for more input), read errors.
+ * with bounded memory, their first bytes kept on request), many lines
+ * across read boundaries, a live pipe (a complete line is returned without
+ * waiting for more input), read errors.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "check.h"
@@ -150,6 +151,59 @@ static void test_large_bound(void) {
   free(in);
 }
 
+/* The head of a skipped line is what lr_head says after LR_TOOLONG. */
+static void expect_head(line_reader *r, const char *want, int line) {
+  size_t len;
+  const char *head = lr_head(r, &len);
+  check_count++;
+  if (!head || len != strlen(want) || memcmp(head, want, len) != 0 || head[len] != '\0') {
+    check_failures++;
+    fprintf(stderr, "test_linereader.c:%d: want head \"%s\"\n", line, want);
+    if (head) check_dump("  got ", head, len);
+  }
+}
+
+static void test_head(void) {
+  /* Lines over the bound keep their first bytes, up to the buffer's size
+   * less one: a line whole in the buffer, one longer than the buffer
+   * (64 KiB: skipped while it is read), and the last line without '\n'. */
+  size_t big = 200000, n = 0;
+  char *in = malloc(big + 100);
+  char head[8];
+  line_reader r;
+  size_t len;
+  int fd;
+  memcpy(in, "1234567890\nok\nabcdef\n", 21);
+  n = 21;
+  memset(in + n, 'x', big);
+  memcpy(in + n, "{\"case\"", 7);
+  n += big;
+  memcpy(in + n, "\nfine\nlast-line", 15);
+  n += 15;
+  fd = fd_with(in, n);
+  lr_init(&r, fd, 5);
+  CHECK(lr_head(&r, &len) == NULL && len == 0); /* nothing kept by default */
+  lr_keep_head(&r, head, sizeof head);
+  expect_rc(&r, LR_TOOLONG, 10, __LINE__);
+  expect_head(&r, "1234567", __LINE__); /* 7 bytes and the NUL */
+  LINE(&r, "ok");
+  expect_head(&r, "", __LINE__); /* nothing skipped by that call */
+  expect_rc(&r, LR_TOOLONG, 6, __LINE__);
+  expect_head(&r, "abcdef", __LINE__);
+  expect_rc(&r, LR_TOOLONG, big, __LINE__);
+  expect_head(&r, "{\"case\"", __LINE__);
+  CHECK(r.cap <= 64 << 10); /* the buffer did not grow for it */
+  LINE(&r, "fine");
+  expect_rc(&r, LR_TOOLONG, 9, __LINE__);
+  expect_head(&r, "last-li", __LINE__);
+  expect_rc(&r, LR_EOF, 0, __LINE__);
+  lr_keep_head(&r, NULL, 0);
+  CHECK(lr_head(&r, &len) == NULL && len == 0);
+  lr_free(&r);
+  close(fd);
+  free(in);
+}
+
 static void test_many_lines(void) {
   /* 100000 lines of 0 to 299 bytes: many lines cross read boundaries */
   size_t lines = 100000, i, n = 0;
@@ -239,6 +293,7 @@ int main(void) {
   test_basic();
   test_small_bound();
   test_large_bound();
+  test_head();
   test_many_lines();
   test_live_pipe();
   test_read_error();

@@ -21,9 +21,6 @@
 
 #include "test_util.h"
 
-static const char *const k_names[] = {"scalar", "sse2", "avx2"};
-#define N_NAMES 3
-
 static uint64_t rng_state = 0x243F6A8885A308D3u;
 
 static uint64_t rng(void) {
@@ -315,18 +312,18 @@ static void test_selection(void) {
   sse_parser p;
   sse_parser_init(&p, NULL, NULL);
   const char *def = sse_parser_kernel(&p);
-  CHECK(strcmp(def, "scalar") == 0 || strcmp(def, "sse2") == 0 || strcmp(def, "avx2") == 0);
+  CHECK(t_kernel_known(def));
   CHECK_INT(supported("scalar"), 1);
+  /* the fastest supported: the last of the list this CPU runs */
+  const char *best = "scalar";
+  for (size_t i = 0; i < t_kernel_count; i++)
+    if (supported(t_kernel_names[i])) best = t_kernel_names[i];
   const char *env = getenv("SSESPEC_SCAN");
-  if (!env || !*env) {
-    /* the default is the fastest supported */
-    const char *best = supported("avx2") ? "avx2" : supported("sse2") ? "sse2" : "scalar";
-    CHECK_STR(def, best);
-  }
-  for (int i = 0; i < N_NAMES; i++) {
-    if (!supported(k_names[i])) continue;
-    CHECK_INT(sse_parser_set_kernel(&p, k_names[i]), SSE_OK);
-    CHECK_STR(sse_parser_kernel(&p), k_names[i]);
+  if (!env || !*env) CHECK_STR(def, best); /* the default */
+  for (size_t i = 0; i < t_kernel_count; i++) {
+    if (!supported(t_kernel_names[i])) continue;
+    CHECK_INT(sse_parser_set_kernel(&p, t_kernel_names[i]), SSE_OK);
+    CHECK_STR(sse_parser_kernel(&p), t_kernel_names[i]);
   }
   CHECK_INT(sse_parser_set_kernel(&p, "scalar"), SSE_OK);
   CHECK_INT(sse_parser_set_kernel(&p, "AVX2"), SSE_EINVAL);
@@ -334,9 +331,7 @@ static void test_selection(void) {
   CHECK_STR(sse_parser_kernel(&p), "scalar"); /* kept */
   CHECK_INT(sse_parser_set_kernel(&p, "avx512"), SSE_EINVAL);
   CHECK_INT(sse_parser_set_kernel(&p, NULL), SSE_OK);
-  CHECK_STR(sse_parser_kernel(&p), supported("avx2")   ? "avx2"
-                                   : supported("sse2") ? "sse2"
-                                                       : "scalar");
+  CHECK_STR(sse_parser_kernel(&p), best);
   CHECK_INT(sse_parser_set_kernel(&p, ""), SSE_OK);
   /* the kernel survives reset and free (it is not stream state) */
   CHECK_INT(sse_parser_set_kernel(&p, "scalar"), SSE_OK);
@@ -352,7 +347,8 @@ static void test_selection(void) {
   static const char in[] = "data: \xE4\xBD\xA0\xE5\xA5\xBD\xF0\x9F\x98\x80 0123456789abcdef"
                            "0123456789abcdef0123456789abcdef\r\n\r\n";
   for (size_t i = 0; i < sizeof in - 1; i++) {
-    sse_parser_set_kernel(&p, k_names[i % N_NAMES]); /* EINVAL where unsupported: kept */
+    sse_parser_set_kernel(&p,
+                          t_kernel_names[i % t_kernel_count]); /* EINVAL where unsupported: kept */
     CHECK_INT(sse_parser_feed(&p, in + i, 1), SSE_OK);
   }
   CHECK_STR(str_cstr(&r.log), "E|message|\\xe4\\xbd\\xa0\\xe5\\xa5\\xbd\\xf0\\x9f\\x98\\x80 "
@@ -365,8 +361,7 @@ static void test_selection(void) {
 static int test_env(void) {
   const char *env = getenv("SSESPEC_SCAN");
   if (!env || !*env) return 0;
-  int known = 0;
-  for (int i = 0; i < N_NAMES; i++) known |= strcmp(env, k_names[i]) == 0;
+  int known = t_kernel_known(env);
   sse_parser p;
   sse_parser_init(&p, NULL, NULL);
   const char *got = sse_parser_kernel(&p);
@@ -374,7 +369,9 @@ static int test_env(void) {
   if (!known) {
     /* an unknown name: the parser falls back to scalar, and says so */
     CHECK_STR(got, "scalar");
-    t_fail(__FILE__, __LINE__, "SSESPEC_SCAN=%s names no kernel (scalar, sse2, avx2)", env);
+    char names[128];
+    t_fail(__FILE__, __LINE__, "SSESPEC_SCAN=%s names no kernel (%s)", env,
+           t_kernel_list(names, sizeof names));
     return 0;
   }
   if (!supported(env)) {
@@ -415,8 +412,8 @@ static void test_equivalence(int rounds) {
       cap = in.n + 1;
       cuts = realloc(cuts, cap * sizeof *cuts);
     }
-    for (int k = 0; k < N_NAMES; k++) {
-      if (!supported(k_names[k])) continue;
+    for (size_t k = 0; k < t_kernel_count; k++) {
+      if (!supported(t_kernel_names[k])) continue;
       for (int split = 0; split < 3; split++) {
         size_t nc = 0;
         if (split == 1) { /* random chunks */
@@ -425,14 +422,14 @@ static void test_equivalence(int rounds) {
           if (r % 8) continue;
           for (size_t at = 1; at < in.n; at++) cuts[nc++] = at;
         }
-        char *got = run_kernel(k_names[k], in.s, in.n, cuts, nc, limit);
+        char *got = run_kernel(t_kernel_names[k], in.s, in.n, cuts, nc, limit);
         if (got && strcmp(got, want) != 0) {
           str esc = {0};
           str_esc(&esc, in.s, in.n);
           t_fail(__FILE__, __LINE__,
                  "round %d, kernel %s, split %d differs from scalar whole\n"
                  "input: %s\n--- got:\n%s--- scalar:\n%s",
-                 r, k_names[k], split, str_cstr(&esc), got, want);
+                 r, t_kernel_names[k], split, str_cstr(&esc), got, want);
           str_free(&esc);
           free(got);
           free(want);

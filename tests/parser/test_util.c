@@ -1,6 +1,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "test_util.h"
 
+#include "sse_scan.h" /* private: for SSE_SCAN_KERNEL_NAMES only */
+
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,6 +32,26 @@ int t_done(const char *name) {
   return 0;
 }
 
+const char *const t_kernel_names[] = {SSE_SCAN_KERNEL_NAMES};
+const size_t t_kernel_count = sizeof t_kernel_names / sizeof t_kernel_names[0];
+
+int t_kernel_known(const char *name) {
+  for (size_t i = 0; i < t_kernel_count; i++)
+    if (strcmp(name, t_kernel_names[i]) == 0) return 1;
+  return 0;
+}
+
+const char *t_kernel_list(char *buf, size_t size) {
+  size_t at = 0;
+  if (size) buf[0] = '\0';
+  for (size_t i = 0; i < t_kernel_count && at < size; i++) {
+    int n = snprintf(buf + at, size - at, "%s%s", i ? ", " : "", t_kernel_names[i]);
+    if (n < 0) break;
+    at += (size_t)n;
+  }
+  return buf;
+}
+
 int t_kernel_env(void) {
   const char *want = getenv("SSESPEC_SCAN");
   if (!want || !*want) return 0;
@@ -39,15 +61,16 @@ int t_kernel_env(void) {
   int rc = 0;
   if (strcmp(got, want) == 0) {
     printf("SSESPEC_SCAN=%s: running the %s kernel\n", want, got);
-  } else if (strcmp(want, "scalar") == 0 || strcmp(want, "sse2") == 0 ||
-             strcmp(want, "avx2") == 0) {
+  } else if (t_kernel_known(want)) {
     /* known: the parser fell back because the CPU cannot run it, which
      * sse_parser_set_kernel confirms */
     rc = sse_parser_set_kernel(&p, want) == SSE_EINVAL ? 77 : 1;
     fprintf(stderr, "SSESPEC_SCAN=%s but the parser runs %s%s\n", want, got,
             rc == 77 ? ": this CPU cannot run it; skipped" : "");
   } else {
-    fprintf(stderr, "SSESPEC_SCAN=%s names no kernel (scalar, sse2, avx2)\n", want);
+    char names[128];
+    fprintf(stderr, "SSESPEC_SCAN=%s names no kernel (%s)\n", want,
+            t_kernel_list(names, sizeof names));
     rc = 1;
   }
   sse_parser_free(&p);

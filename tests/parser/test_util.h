@@ -35,6 +35,17 @@ int t_done(const char *name);
       t_fail(__FILE__, __LINE__, "%s:\n--- got:\n%s\n--- expected:\n%s", #actual, a_, e_);         \
   } while (0)
 
+/* The parser's scan kernels by name, whether or not this CPU runs them, in
+ * the order of the parser's one list (SSE_SCAN_KERNEL_NAMES in its private
+ * header parser/sse_scan.h: slowest first), and their number. */
+extern const char *const t_kernel_names[];
+extern const size_t t_kernel_count;
+/* Whether name is one of them. */
+int t_kernel_known(const char *name);
+/* Their names joined with ", " ("scalar, sse2, avx2") into buf (size
+ * bytes, NUL-terminated). Returns buf. */
+const char *t_kernel_list(char *buf, size_t size);
+
 /* With SSESPEC_SCAN set, check that sse_parser_init runs the kernel it
  * names, and say so. Returns 0 to go on, 77 (skipped) if this CPU cannot
  * run that kernel, 1 if it names no kernel or was not honoured. Call it
