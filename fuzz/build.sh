@@ -47,7 +47,7 @@ compile "$ROOT/fuzz/common/fuzz_common.c" "$WORK/fuzz_common.o"
 # The code under test of the HTTP and loader targets, only when wanted.
 for t in $TARGETS; do
   case "$t" in
-    http_request) compile "$ROOT/server/http.c" "$WORK/lib_http.o" ;;
+    http_request) compile "$ROOT/server/http_request.c" "$WORK/lib_http_request.o" ;;
     http_response) compile "$ROOT/client/http_response.c" "$WORK/lib_http_response.o" ;;
     scenario)
       # the loader and the support library it uses (common/: JSON, base64, ...)
@@ -82,7 +82,7 @@ for t in $TARGETS; do
   objs=("$WORK/target_$t.o" "$WORK/fuzz_common.o" "$WORK/sse.o")
   case "$t" in
     diff) objs+=("$WORK/literal_sse.o") ;;
-    http_request) objs+=("$WORK/lib_http.o") ;;
+    http_request) objs+=("$WORK/lib_http_request.o") ;;
     http_response) objs+=("$WORK/lib_http_response.o") ;;
     scenario) objs+=("$WORK/lib_scenario.o" "$WORK"/lib_common_*.o) ;;
   esac

@@ -5,7 +5,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "scenario.h"
 
-#include "http.h"
+#include "http_request.h"
 
 #include "common/base64.h"
 #include "common/decimal.h"

@@ -20,7 +20,7 @@
 #include "server.h"
 
 #include "common/json.h"
-#include "http.h"
+#include "http_request.h"
 #include "scenario.h"
 #include "tls.h"
 

@@ -4,7 +4,7 @@
  * naming the file, the line and the field.
  */
 #include "common/json.h"
-#include "http.h"
+#include "http_request.h"
 #include "scenario.h"
 
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /*
- * http.c - the request head parser of http.h.
+ * http_request.c - the request head parser of http_request.h.
  */
-#include "http.h"
+#include "http_request.h"
 
 #include <string.h>
 #include <strings.h>

@@ -1,12 +1,12 @@
 /*
- * http.h - parsing one HTTP/1.x request head (request line and header
+ * http_request.h - parsing one HTTP/1.x request head (request line and header
  * fields) from a buffer, for the scenario server.
  *
  * The parser never allocates: the results point into the caller's buffer,
  * which must stay unchanged while they are used.
  */
-#ifndef SSESPEC_SERVER_HTTP_H
-#define SSESPEC_SERVER_HTTP_H
+#ifndef SSESPEC_SERVER_HTTP_REQUEST_H
+#define SSESPEC_SERVER_HTTP_REQUEST_H
 
 #include <stddef.h>
 #include <string.h>
@@ -57,4 +57,4 @@ static inline int http_tchar(unsigned char c) {
   return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
 }
 
-#endif /* SSESPEC_SERVER_HTTP_H */
+#endif /* SSESPEC_SERVER_HTTP_REQUEST_H */
