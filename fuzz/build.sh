@@ -50,8 +50,9 @@ for t in $TARGETS; do
     http_request) compile "$ROOT/server/http_request.c" "$WORK/lib_http_request.o" ;;
     http_response) compile "$ROOT/client/http_response.c" "$WORK/lib_http_response.o" ;;
     scenario)
-      # the loader and the support library it uses (common/: JSON, base64, ...)
+      # the loader, its dump and the support library they use (common/: JSON, base64, ...)
       compile "$ROOT/server/scenario.c" "$WORK/lib_scenario.o"
+      compile "$ROOT/server/scenario_dump.c" "$WORK/lib_scenario_dump.o"
       for c in "$ROOT"/common/*.c; do compile "$c" "$WORK/lib_common_$(basename "$c" .c).o"; done
       ;;
   esac
@@ -84,7 +85,7 @@ for t in $TARGETS; do
     diff) objs+=("$WORK/literal_sse.o") ;;
     http_request) objs+=("$WORK/lib_http_request.o") ;;
     http_response) objs+=("$WORK/lib_http_response.o") ;;
-    scenario) objs+=("$WORK/lib_scenario.o" "$WORK"/lib_common_*.o) ;;
+    scenario) objs+=("$WORK/lib_scenario.o" "$WORK/lib_scenario_dump.o" "$WORK"/lib_common_*.o) ;;
   esac
   "${LINK[@]}" "${LINKFLAGS[@]}" "${objs[@]}" "${ENGINE[@]}" -o "$OUT/$t"
   cp "$ROOT/fuzz/$t.dict" "$OUT/$t.dict"
