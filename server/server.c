@@ -725,8 +725,29 @@ static int not_found(struct conn *c, const struct http_request *rq) {
                http_span_eq(rq->method, "HEAD"));
 }
 
+/* Open the file at the relative path rel (checked by serve_static) below
+ * the directory dirfd, one part at a time, following no symbolic link at
+ * all: a link, wherever it points, is refused like a missing file, so no
+ * path leads out of the directory. Returns a descriptor or -1. */
+static int open_beneath(int dirfd, char *rel) {
+  int fd = dirfd;
+  char *part = rel;
+  while (1) {
+    char *slash = strchr(part, '/');
+    int next;
+    if (slash) *slash = '\0';
+    next = openat(fd, part, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (slash ? O_DIRECTORY : O_NONBLOCK));
+    if (slash) *slash = '/';
+    if (fd != dirfd) close(fd);
+    if (next < 0 || !slash) return next;
+    fd = next;
+    part = slash + 1;
+  }
+}
+
 /* GET /static/REL: a regular file below --static, by a safe relative path
- * (letters, digits, '.', '-', '_', '/'; no empty, "." or ".." part). */
+ * (letters, digits, '.', '-', '_', '/'; no empty, "." or ".." part; no
+ * symbolic link anywhere, see open_beneath). Anything else is 404. */
 static int serve_static(struct conn *c, const struct http_request *rq, const char *rel, size_t n) {
   struct server *s = c->srv;
   char path[1024];
@@ -756,7 +777,7 @@ static int serve_static(struct conn *c, const struct http_request *rq, const cha
   }
   memcpy(path, rel, n);
   path[n] = '\0';
-  fd = openat(s->static_fd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  fd = open_beneath(s->static_fd, path);
   if (fd < 0) return not_found(c, rq);
   if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > MAX_STATIC_FILE) {
     close(fd);
