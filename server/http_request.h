@@ -48,6 +48,13 @@ int http_parse_request(const char *buf, size_t len, struct http_request *req, co
 /* Case-insensitive comparison of a span with a NUL-terminated string. */
 int http_span_eq(struct http_span s, const char *lit);
 
+/* Whether the Connection header fields of a parsed request list the
+ * option (say "close" or "keep-alive"): each field's value is a
+ * comma-separated list, blanks around items are ignored, several fields
+ * combine, options compare case-insensitively (RFC 9110 7.6.1).
+ * Returns 1 or 0. */
+int http_connection_has(const struct http_request *req, const char *option);
+
 /* Whether c may appear in a token (RFC 9110 tchar): a method or a header
  * field name. Used by the request parser and by the scenario loader, which
  * checks header names before they are sent. */

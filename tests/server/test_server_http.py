@@ -172,6 +172,25 @@ def request(path: str, method: str = "GET", version: str = "HTTP/1.1",
             + "\r\n").encode()
 
 
+def read_to_eof(s: socket.socket, timeout: float = 10.0) -> bytes:
+    s.settimeout(timeout)
+    out = b""
+    while True:
+        d = s.recv(65536)
+        if not d:
+            return out
+        out += d
+
+
+def silent_for(s: socket.socket, seconds: float) -> bool:
+    """Nothing arrives, and the connection stays open, for that long."""
+    s.settimeout(seconds)
+    try:
+        return s.recv(1) == b"!"  # data or EOF: not silent
+    except socket.timeout:
+        return True
+
+
 class Reader:
     """Reads HTTP/1.1 responses one by one from a socket."""
 
@@ -197,6 +216,260 @@ class Reader:
             self._more()
         body, self.buf = self.buf[:n], self.buf[n:]
         return status, fields, body
+
+
+def split_head(data: bytes) -> tuple[bytes, bytes]:
+    head, _, body = data.partition(b"\r\n\r\n")
+    return head + b"\r\n\r\n", body
+
+
+# ------------------------------------------------------------------ HTTP/1.0
+
+
+def test_http10_gets_a_close_delimited_body_never_chunked(server):
+    tok = token()
+    with connect(server) as s:
+        s.sendall(request(f"/s/chunked/{tok}", version="HTTP/1.0"))
+        head, body = split_head(read_to_eof(s))
+    assert b"Transfer-Encoding" not in head and b"Content-Length" not in head
+    assert b"\r\nConnection: close\r\n" in head
+    assert body == b"data: a\n\ndata: b\n\n"  # no chunk framing, no last chunk
+    ev = server.wait_for(lambda e: e.get("run") == tok and e["ev"] == "head")
+    assert ev["framing"] == "close" and ev["body"] is True
+    assert "HTTP/1.0" in ev["note"]
+    # the same scenario to HTTP/1.1 stays chunked
+    with connect(server) as s:
+        s.sendall(request(f"/s/chunked/{token()}"))
+        head, body = split_head(read_to_eof(s))
+    assert b"Transfer-Encoding: chunked\r\n" in head and body.endswith(b"0\r\n\r\n")
+
+
+def test_http10_keeps_content_length_and_is_closed_after_the_response(server):
+    with connect(server) as s:
+        s.sendall(request(f"/s/length/{token()}", version="HTTP/1.0"))
+        head, body = split_head(read_to_eof(s))  # EOF: the connection is not kept
+    assert b"Content-Length: 22\r\n" in head and b"Connection: close\r\n" in head
+    assert body == b"data: one\n\ndata: two\n\n"
+    with connect(server) as s:
+        s.sendall(request("/nope", version="HTTP/1.0"))
+        head, _ = split_head(read_to_eof(s))
+    assert head.startswith(b"HTTP/1.1 404 ") and b"Connection: close\r\n" in head
+
+
+# ------------------------------------------------------------------ Connection: close
+
+
+@pytest.mark.parametrize("value", ["close", "Close", "keep-alive, close", "te,  CLOSE "])
+def test_connection_close_is_honoured(server, value):
+    hdrs = (("Host", "127.0.0.1"), ("Connection", value))
+    # a fixed response
+    with connect(server) as s:
+        s.sendall(request("/nope", headers=hdrs))
+        data = read_to_eof(s)
+    head, _ = split_head(data)
+    assert head.startswith(b"HTTP/1.1 404 ") and b"Connection: close\r\n" in head
+    # a static file
+    with connect(server) as s:
+        s.sendall(request("/static/page.txt", headers=hdrs))
+        head, body = split_head(read_to_eof(s))
+    assert b"Connection: close\r\n" in head and body == b"page\n"
+    # a scenario whose response would be kept alive (length framing, then held)
+    tok = token()
+    with connect(server) as s:
+        s.sendall(request(f"/s/length/{tok}", headers=hdrs))
+        head, body = split_head(read_to_eof(s))
+    assert b"Connection: close\r\n" in head and body == b"data: one\n\ndata: two\n\n"
+    end = server.wait_for(lambda e: e.get("run") == tok and e["ev"] == "end")
+    assert end["how"] == "close" and end["complete"] is True
+
+
+def test_without_connection_close_the_connection_is_kept(server):
+    with connect(server) as s:
+        r = Reader(s)
+        for _ in range(3):
+            s.sendall(request("/nope", headers=(("Host", "h"), ("Connection", "keep-alive"))))
+            status, fields, _ = r.response()
+            assert status == 404 and "connection" not in fields
+        # a 204 scenario response is complete with its head; the next
+        # request on the same connection is answered too
+        s.sendall(request(f"/s/no-content/{token()}"))
+        status, fields, _ = r.response()
+        assert status == 204 and "connection" not in fields
+        s.sendall(request("/static/page.txt"))
+        assert r.response()[2] == b"page\n"
+
+
+# ------------------------------------------------------------------ HEAD
+
+
+def test_head_gets_the_head_and_no_body(server):
+    # a kept-alive scenario response: the head says Content-Length: 22, and
+    # the next bytes on the connection are the answer to the next request
+    tok = token()
+    with connect(server) as s:
+        s.sendall(request(f"/s/length/{tok}", method="HEAD"))
+        r = Reader(s)
+        status, fields, body = r.response(head_only=True)
+        assert status == 200 and fields["content-length"] == "22"
+        assert fields["content-type"] == "text/event-stream"
+        assert silent_for(s, 0.4)
+        s.sendall(request("/nope"))
+        assert r.response()[0] == 404
+        assert r.buf == b""
+    ev = server.wait_for(lambda e: e.get("run") == tok and e["ev"] == "head")
+    assert ev["body"] is False and ev["framing"] == "length"
+    assert not [e for e in server.events() if e.get("run") == tok and e["ev"] == "action"]
+    # a chunked scenario response that announces its close: head, then EOF
+    with connect(server) as s:
+        s.sendall(request(f"/s/chunked/{token()}", method="HEAD"))
+        data = read_to_eof(s)
+    head, body = split_head(data)
+    assert b"Transfer-Encoding: chunked\r\n" in head and b"Connection: close\r\n" in head
+    assert body == b""
+    # a static file and a 404
+    with connect(server) as s:
+        s.sendall(request("/static/page.txt", method="HEAD", headers=(("Connection", "close"),)))
+        head, body = split_head(read_to_eof(s))
+    assert head.startswith(b"HTTP/1.1 200 ") and b"Content-Length: 5\r\n" in head and body == b""
+    with connect(server) as s:
+        s.sendall(request("/nope", method="HEAD", headers=(("Connection", "close"),)))
+        head, body = split_head(read_to_eof(s))
+    assert head.startswith(b"HTTP/1.1 404 ") and body == b""
+
+
+# ------------------------------------------------------------------ half-close
+
+
+def tls_half_closed(server, pki, req: bytes, timeout: float = 5.0) -> bytes:
+    """Over TLS: send req, then close_notify (a TLS half-close), and read
+    on until the server's close_notify or EOF. Returns the plaintext."""
+    raw = socket.create_connection(("127.0.0.1", server.tls_port), timeout=timeout)
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    ctx = ssl.create_default_context(cafile=str(pki / "ca.pem"))
+    obj = ctx.wrap_bio(inc, out, server_hostname="127.0.0.1")
+    got = b""
+    try:
+        while True:
+            try:
+                obj.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                raw.sendall(out.read())
+                data = raw.recv(65536)
+                assert data, "EOF in the handshake"
+                inc.write(data)
+        obj.write(req)
+        try:
+            obj.unwrap()  # sends close_notify; the server's is not there yet
+        except ssl.SSLWantReadError:
+            pass
+        raw.sendall(out.read())
+        while True:
+            data = raw.recv(65536)
+            if not data:
+                return got
+            inc.write(data)
+            try:
+                while True:
+                    chunk = obj.read(65536)
+                    if not chunk:
+                        return got
+                    got += chunk
+            except ssl.SSLWantReadError:
+                pass
+            except ssl.SSLZeroReturnError:
+                return got
+    finally:
+        raw.close()
+
+
+@pytest.mark.parametrize("path,expect", [
+    ("/nope", b"HTTP/1.1 404 "),
+    ("/static/page.txt", b"HTTP/1.1 200 "),
+    ("/s/length/{tok}", b"HTTP/1.1 200 "),
+    ("/s/chunked/{tok}", b"HTTP/1.1 200 "),
+    ("/s/hold/{tok}", b"HTTP/1.1 200 "),
+], ids=["404", "static", "length", "chunked", "hold"])
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
+def test_a_request_then_a_half_close_is_answered(server, pki, path, expect, tls):
+    req = request(path.format(tok=token()))
+    if tls:
+        data = tls_half_closed(server, pki, req)
+    else:
+        with connect(server) as s:
+            s.sendall(req)
+            s.shutdown(socket.SHUT_WR)
+            data = read_to_eof(s, timeout=5)  # the server closes after answering
+    assert data.startswith(expect), data[:200]
+    head, body = split_head(data)
+    if "length" in path:
+        assert body == b"data: one\n\ndata: two\n\n"
+    elif "chunked" in path:
+        assert body == b"9\r\ndata: a\n\n\r\n9\r\ndata: b\n\n\r\n0\r\n\r\n"
+    elif "hold" in path:
+        assert body == b"6\r\n: hi\n\n\r\n"  # a held stream ends: nothing more can be asked
+    elif "static" in path:
+        assert body == b"page\n"
+
+
+def test_pipelined_requests_then_a_half_close_are_all_answered(server):
+    n = 300
+    with connect(server) as s:
+        s.sendall(b"".join(request("/nope" if i % 2 else "/static/page.txt") for i in range(n)))
+        s.shutdown(socket.SHUT_WR)
+        r = Reader(s)
+        for i in range(n):
+            status, _, body = r.response()
+            assert status == (404 if i % 2 else 200), i
+        assert read_to_eof(s) == b"" and r.buf == b""
+
+
+# ------------------------------------------------------------------ pipelining
+
+
+@pytest.mark.parametrize("n", [200, 1000])
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
+def test_pipelined_requests_are_served_in_order(server, pki, n, tls):
+    """More than the 64 requests one turn of the loop answers, and (n=1000,
+    about 40 KiB) more than the 17 KiB input buffer holds: all in order."""
+    reqs = []
+    for i in range(n):
+        path = "/static/page.txt" if i % 3 == 0 else f"/nope/{i}"
+        hdrs = (("Host", "127.0.0.1"),) + ((("Connection", "close"),) if i == n - 1 else ())
+        reqs.append(request(path, headers=hdrs))
+    t0 = time.monotonic()
+    with connect(server, tls, pki) as s:
+        s.sendall(b"".join(reqs))  # one send
+        r = Reader(s)
+        for i in range(n):
+            status, fields, body = r.response()
+            if i % 3 == 0:
+                assert (status, body) == (200, b"page\n"), i
+            else:
+                assert status == 404, i
+            assert ("connection" in fields) == (i == n - 1), i
+        assert read_to_eof(s) == b"" and r.buf == b""
+    assert time.monotonic() - t0 < 10
+    # others are served meanwhile and after
+    with connect(server) as s:
+        s.sendall(request("/static/page.txt", headers=(("Connection", "close"),)))
+        assert read_to_eof(s).endswith(b"page\n")
+
+
+def test_pipelined_requests_behind_a_scenario_response(server):
+    """A kept-alive scenario response first, then requests written with it."""
+    tok = token()
+    with connect(server) as s:
+        s.sendall(request(f"/s/length/{tok}") + request("/nope") * 100
+                  + request("/static/page.txt", headers=(("Connection", "close"),)))
+        r = Reader(s)
+        assert r.response()[2] == b"data: one\n\ndata: two\n\n"
+        for _ in range(100):
+            assert r.response()[0] == 404
+        assert r.response()[2] == b"page\n"
+        assert read_to_eof(s) == b""
+    end = server.wait_for(lambda e: e.get("run") == tok and e["ev"] == "end")
+    assert end["how"] == "keep-alive"
 
 
 # ------------------------------------------------------------------ --static
