@@ -1,9 +1,10 @@
-"""HTTP behaviours of ssespec-server over real sockets on loopback (stdlib +
-pytest; docs/server.md).
+"""HTTP behaviours of ssespec-server, and how ssespec-get ends, over real
+sockets on loopback (stdlib + pytest; docs/server.md, docs/reference-client.md).
 
 Self-contained: the scenarios and the --static directory are written here.
 The server binary is $SSESPEC_SERVER, else build/release/server/ssespec-server,
-else build/asan/server/ssespec-server.
+else build/asan/server/ssespec-server; ssespec-get is $SSESPEC_GET, else
+build/release/client/ssespec-get, else build/asan/client/ssespec-get.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ SCENARIOS = {
                '  send "data: two\\n\\n"\n'),
     # never ends: a comment, then held
     "hold": 'connection\n  send ": hi\\n\\n"\n',
+    # never ends: many events at once, then held
+    "many": 'connection\n  send "data: x\\n\\n" * 20000\n',
     "no-content": "connection\n  status 204\n",
 }
 
@@ -508,3 +511,96 @@ def test_static_serves_what_is_inside(server):
             assert Reader(s).response()[1:] == ({"content-type": "text/plain; charset=utf-8",
                                                  "content-length": str(len(body)),
                                                  "cache-control": "no-store"}, body)
+
+
+# ------------------------------------------------------------------ ssespec-get
+
+
+def get_binary() -> str:
+    return binary("SSESPEC_GET", "client", "ssespec-get")
+
+
+@pytest.mark.parametrize("scenario", ["hold", "many"])
+def test_get_ends_at_once_when_its_reader_goes_away(server, scenario):
+    """`ssespec-get URL | head -1` on a stream that never ends: quiet (hold)
+    or busy (many) when head exits."""
+    url = f"http://127.0.0.1:{server.port}/s/{scenario}/{token()}"
+    t0 = time.monotonic()
+    # its own process group, so that a get that does not end is killed
+    sh = subprocess.Popen(["sh", "-c", '"$0" "$1" | head -1; echo "${?}"', get_binary(), url],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        out, _ = sh.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(sh.pid, signal.SIGKILL)
+        sh.communicate()
+        raise AssertionError("ssespec-get URL | head -1 did not end within 10 s") from None
+    elapsed = time.monotonic() - t0
+    assert elapsed < 3, f"took {elapsed:.1f} s"
+    first, status = out.splitlines()
+    assert json.loads(first)["kind"] == "open" and status == b"0"  # head's status
+    # the status of get itself, seen from its own pipe
+    proc = subprocess.Popen([get_binary(), url.replace(scenario + "/", scenario + "/x")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL)
+    assert json.loads(proc.stdout.readline())["kind"] == "open"
+    t0 = time.monotonic()
+    proc.stdout.close()
+    try:
+        rc = proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise AssertionError("ssespec-get went on after its stdout was closed") from None
+    elapsed = time.monotonic() - t0
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert rc == 4 and elapsed < 2, (rc, elapsed, err)
+    assert "Sanitizer" not in err and "runtime error" not in err, err
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_get(*args: str, timeout: float = 20) -> tuple[int, list[dict], list[str], float]:
+    t0 = time.monotonic()
+    p = subprocess.run([get_binary(), *args], capture_output=True, timeout=timeout,
+                       stdin=subprocess.DEVNULL)
+    return (p.returncode, [json.loads(x) for x in p.stdout.splitlines()],
+            p.stderr.decode().splitlines(), time.monotonic() - t0)
+
+
+def test_get_refused_port_exits_non_zero_with_one_line():
+    url = f"http://127.0.0.1:{free_port()}/stream"
+    rc, recs, err, elapsed = run_get(url)
+    assert rc == 3 and elapsed < 3
+    assert recs == [{"kind": "error", "readyState": 0}]
+    assert len(err) == 1, err
+    assert err[0].startswith(f"ssespec-get: {url}: never connected: ") and "refused" in err[0]
+
+
+def test_get_tls_failure_before_any_response_exits_non_zero(server):
+    # https to the plain-HTTP port: the handshake fails
+    rc, recs, err, _ = run_get(f"https://127.0.0.1:{server.port}/s/hold/{token()}")
+    assert rc == 3 and len(err) == 1 and "never connected" in err[0] and "TLS" in err[0], err
+
+
+def test_get_with_reconnects_that_never_connects_exits_non_zero():
+    url = f"http://127.0.0.1:{free_port()}/stream"
+    rc, recs, err, _ = run_get(url, "--reconnects", "2", "--retry-default", "50")
+    assert rc == 3
+    assert recs == [{"kind": "error", "readyState": 0}] * 3
+    assert err[-1] == "ssespec-get: stopping after 2 reconnection(s); never connected"
+
+
+def test_get_that_connected_once_keeps_its_statuses(server):
+    # 0: a clean stop after the stream opened; 1: a failed connection (204)
+    rc, recs, _, _ = run_get(f"http://127.0.0.1:{server.port}/s/chunked/{token()}",
+                             "--reconnects", "0")
+    assert rc == 0 and recs[0] == {"kind": "open"}
+    rc, recs, _, _ = run_get(f"http://127.0.0.1:{server.port}/s/no-content/{token()}")
+    assert rc == 1 and recs == [{"kind": "error", "readyState": 2}]
