@@ -1,6 +1,6 @@
 /*
  * http_request.c - fuzz target `http_request`: the scenario server's
- * request-head parser (server/http.h, http_parse_request).
+ * request-head parser (server/http_request.h, http_parse_request).
  *
  * The parser is not incremental: the server calls it again on everything
  * received so far each time more bytes arrive (server.c, process_head), and
@@ -11,7 +11,7 @@
  * bytes so far (so ASan sees any read past them). Findings:
  *
  * - any sanitizer report;
- * - a result that breaks http.h's contract: a status outside the enum, an
+ * - a result that breaks http_request.h's contract: a status outside the enum, an
  *   empty reason for a failure, spans outside the head, a head that does not
  *   end in its first blank line, a method that is not a token, a target
  *   with bytes outside 0x21-0x7E, a version other than HTTP/1.0 or 1.1 on
@@ -34,7 +34,7 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "http.h"
+#include "http_request.h"
 
 #define IN_CAP (HTTP_MAX_HEAD + 1024) /* server.c: the request buffer */
 /* Arrivals: enough of the longest chunk lengths to reach the 16 KiB limit
@@ -259,7 +259,7 @@ static int in_head(const char *b, size_t head_len, struct http_span s) {
   return s.p >= b && s.p <= b + head_len && s.n <= (size_t)(b + head_len - s.p);
 }
 
-/* Check one result of http_parse_request on b[0..n) against http.h and turn
+/* Check one result of http_parse_request on b[0..n) against http_request.h and turn
  * it into a verdict. */
 FZ_NOCOV static void check(const char *b, size_t n, int rc, const struct http_request *rq,
                            const char *why, verdict *v) {

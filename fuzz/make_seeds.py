@@ -120,7 +120,7 @@ def seeds_for(target: str, chunks: list[bytes]) -> list[bytes]:
 
 # ---------------------------------------------------------------- HTTP requests
 
-HTTP_MAX_HEAD = 16 << 10  # server/http.h
+HTTP_MAX_HEAD = 16 << 10  # server/http_request.h
 CLIENT_HEADERS = [  # the reference client's request (client/eventsource.c)
     b"Host: 127.0.0.1:8080",
     b"Accept: text/event-stream",

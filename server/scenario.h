@@ -2,7 +2,8 @@
  * scenario.h - the loader of scenario files (docs/scenario-format.md).
  *
  * One strict loader for the whole project: the server plays what it loads,
- * and `ssespec-server --dump` prints it as JSON for the harness. It parses
+ * and `ssespec-server --dump` prints it as JSON for the harness (sc_dump,
+ * in scenario_dump.c). It parses
  * a file held in memory, so a fuzz target can call sc_parse() directly.
  *
  * Every failure is a message "FILE:LINE: FIELD: what was wrong", where
@@ -149,7 +150,9 @@ const char *sc_reason_phrase(int status);
 
 struct jw;
 /* Append {"scenarios":[...]} for the n scenarios to the JSON writer w (the
- * format of docs/server.md). Returns the writer's status (0 or negative). */
+ * format of docs/server.md; in scenario_dump.c). Returns the writer's
+ * status: 0 (JW_OK), or negative (JW_ENOMEM, JW_ELIMIT, ...) when the
+ * writer failed, in which case w holds an incomplete document. */
 int sc_dump(struct jw *w, struct scenario *const *scs, size_t n);
 
 #endif /* SSESPEC_SERVER_SCENARIO_H */

@@ -11,6 +11,10 @@
  *
  * Each connection has at most one timer (the header timeout, an action's
  * pause, or the linger limit) kept in a binary heap ordered by deadline.
+ * One call of drive() answers at most MAX_ROUNDS requests of a connection;
+ * one with more input waiting goes on a ready list, driven again after the
+ * next turn of the loop, so that a client pipelining many requests is
+ * served in order without hogging the loop or stalling.
  * Output is one "write unit" at a time: a send piece, a chunk, the response
  * head; the next unit is only built once the last one is fully written, so
  * each piece is its own write(2)/SSL_write and memory per connection is
@@ -20,7 +24,7 @@
 #include "server.h"
 
 #include "common/json.h"
-#include "http.h"
+#include "http_request.h"
 #include "scenario.h"
 #include "tls.h"
 
@@ -49,6 +53,7 @@
 #define MAX_STATIC_FILE ((off_t)16 << 20)
 #define READ_BUDGET ((size_t)256 << 10) /* bytes read per event before others get a turn */
 #define IN_CAP (HTTP_MAX_HEAD + 1024)
+#define MAX_ROUNDS 64 /* requests answered per drive() before others get a turn */
 
 enum kind { K_LISTEN, K_SIGNAL, K_CONN };
 
@@ -103,6 +108,15 @@ struct conn {
   size_t in_len, in_cap;
   int in_overflow;
   long long body_left; /* request body bytes still to discard */
+  int peer_eof;        /* the client's EOF was read with requests still to answer */
+  /* the request being answered */
+  int close_after; /* close after this response: the client asked (Connection:
+                    * close, HTTP/1.0) or, for HEAD, the head announces it */
+  int http10;      /* HTTP/1.0: no chunked framing */
+  int head_only;   /* HEAD: the head without the body */
+  /* the ready list: more input to answer after the MAX_ROUNDS bound */
+  struct conn *ready_prev, *ready_next;
+  int in_ready;
   /* output: the current write unit */
   char *out;
   size_t out_len, out_off, out_cap;
@@ -118,7 +132,8 @@ struct conn {
   int holding;    /* hold: nothing more to play */
   int complete;   /* the response is complete (keep-alive possible) */
   int complete_on_flush;
-  int last_chunk; /* close has written the last chunk */
+  int last_chunk;          /* close has written the last chunk */
+  enum sc_framing framing; /* as played: chunked becomes close for HTTP/1.0 */
   uint64_t content_length, body_sent;
 };
 
@@ -136,9 +151,11 @@ struct server {
   double t0;
   uint64_t next_id;
   size_t nconns, max_conns;
-  struct conn *conns; /* live connections */
-  struct conn *dead;  /* closed during this batch of events */
-  int peeking;        /* inside peek_previous */
+  struct conn *conns;              /* live connections */
+  struct conn *dead;               /* closed during this batch of events */
+  struct conn *ready, *ready_tail; /* to drive again (see MAX_ROUNDS) */
+  size_t nready;
+  int peeking; /* inside peek_previous */
   struct conn **heap;
   size_t heap_n, heap_cap;
   struct run **buckets;
@@ -386,9 +403,21 @@ static struct run *run_get(struct server *s, const struct scenario *sc, const ch
 
 /* ------------------------------------------------------------ connections */
 
+/* Whether the input buffer is full while requests wait in it: reading
+ * pauses (TCP flow control) until an answer consumes one. While a step
+ * plays, input beyond the buffer is discarded instead (see read_input), so
+ * that the client's EOF is always seen. */
+static int input_paused(const struct conn *c) {
+  return (c->state == CS_HEAD || c->state == CS_REPLY) && c->in_cap == IN_CAP &&
+         c->in_len == c->in_cap;
+}
+
 static void update_events(struct conn *c) {
-  unsigned want = EPOLLIN;
+  unsigned want = 0;
   struct epoll_event ev;
+  /* after the client's EOF nothing more is read (a readable EOF would wake
+   * the loop forever); EPOLLERR and EPOLLHUP still come */
+  if (!c->peer_eof && !input_paused(c)) want |= EPOLLIN;
   if (c->out_len > c->out_off || c->tls_want_write) want |= EPOLLOUT;
   if (want == c->ev_mask) return;
   memset(&ev, 0, sizeof ev);
@@ -401,6 +430,39 @@ static void mark_complete(struct conn *c) {
   if (c->complete) return;
   c->complete = 1;
   if (c->run && c->run->end_t[c->step] < 0) c->run->end_t[c->step] = now_ms();
+}
+
+/* The ready list: connections with answers still to give after the
+ * MAX_ROUNDS bound, driven again after the next epoll_wait (which then
+ * does not block). Taken from the head, added at the tail. */
+static void ready_add(struct conn *c) {
+  struct server *s = c->srv;
+  if (c->in_ready || c->dead) return;
+  c->in_ready = 1;
+  c->ready_next = NULL;
+  c->ready_prev = s->ready_tail;
+  if (s->ready_tail)
+    s->ready_tail->ready_next = c;
+  else
+    s->ready = c;
+  s->ready_tail = c;
+  s->nready++;
+}
+
+static void ready_remove(struct conn *c) {
+  struct server *s = c->srv;
+  if (!c->in_ready) return;
+  if (c->ready_prev)
+    c->ready_prev->ready_next = c->ready_next;
+  else
+    s->ready = c->ready_next;
+  if (c->ready_next)
+    c->ready_next->ready_prev = c->ready_prev;
+  else
+    s->ready_tail = c->ready_prev;
+  c->ready_prev = c->ready_next = NULL;
+  c->in_ready = 0;
+  s->nready--;
 }
 
 /* Log the end of the connection's step and let go of its run. */
@@ -431,6 +493,7 @@ static void end_step(struct conn *c, const char *how) {
 static void conn_free(struct conn *c) {
   struct server *s = c->srv;
   timer_clear(c);
+  ready_remove(c);
   if (c->prev)
     c->prev->next = c->next;
   else
@@ -491,6 +554,16 @@ static int conn_linger(struct conn *c) {
     return conn_close(c, "error");
   update_events(c);
   return 0;
+}
+
+/* Close gracefully after the last response: linger, or, when the client's
+ * EOF was already read (nothing left to drain), close_notify, FIN and
+ * close at once. Returns -1 when c is gone, 0 when it lingers. */
+static int conn_finish(struct conn *c) {
+  if (!c->peer_eof) return conn_linger(c);
+  if (c->ssl) tls_shutdown(c->ssl);
+  shutdown(c->fd, SHUT_WR);
+  return conn_close(c, "close");
 }
 
 static int out_reserve(struct conn *c, size_t n) {
@@ -605,6 +678,10 @@ static int read_input(struct conn *c, const char **how) {
       c->in = p;
       c->in_cap = cap;
     }
+    if (!discard && input_paused(c)) {
+      update_events(c); /* read on once an answer has taken a request */
+      return 0;
+    }
     if (discard || c->in_len == c->in_cap) {
       dst = scratch;
       room = sizeof scratch;
@@ -664,6 +741,7 @@ static int read_input(struct conn *c, const char **how) {
  * written, else keep the connection for the next request. */
 static int reply(struct conn *c, int status, const char *ctype, const char *body, size_t blen,
                  int close_after, int head_only) {
+  close_after |= c->close_after; /* Connection: close, HTTP/1.0 */
   c->out_len = c->out_off = 0;
   if (out_addf(c, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n", status,
                sc_reason_phrase(status), ctype, blen) < 0 ||
@@ -725,8 +803,29 @@ static int not_found(struct conn *c, const struct http_request *rq) {
                http_span_eq(rq->method, "HEAD"));
 }
 
+/* Open the file at the relative path rel (checked by serve_static) below
+ * the directory dirfd, one part at a time, following no symbolic link at
+ * all: a link, wherever it points, is refused like a missing file, so no
+ * path leads out of the directory. Returns a descriptor or -1. */
+static int open_beneath(int dirfd, char *rel) {
+  int fd = dirfd;
+  char *part = rel;
+  while (1) {
+    char *slash = strchr(part, '/');
+    int next;
+    if (slash) *slash = '\0';
+    next = openat(fd, part, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (slash ? O_DIRECTORY : O_NONBLOCK));
+    if (slash) *slash = '/';
+    if (fd != dirfd) close(fd);
+    if (next < 0 || !slash) return next;
+    fd = next;
+    part = slash + 1;
+  }
+}
+
 /* GET /static/REL: a regular file below --static, by a safe relative path
- * (letters, digits, '.', '-', '_', '/'; no empty, "." or ".." part). */
+ * (letters, digits, '.', '-', '_', '/'; no empty, "." or ".." part; no
+ * symbolic link anywhere, see open_beneath). Anything else is 404. */
 static int serve_static(struct conn *c, const struct http_request *rq, const char *rel, size_t n) {
   struct server *s = c->srv;
   char path[1024];
@@ -756,7 +855,7 @@ static int serve_static(struct conn *c, const struct http_request *rq, const cha
   }
   memcpy(path, rel, n);
   path[n] = '\0';
-  fd = openat(s->static_fd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  fd = open_beneath(s->static_fd, path);
   if (fd < 0) return not_found(c, rq);
   if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > MAX_STATIC_FILE) {
     close(fd);
@@ -784,6 +883,7 @@ static int serve_static(struct conn *c, const struct http_request *rq, const cha
 
 static const char *const action_names[] = {"send",  "send-chunks", "raw", "wait",
                                            "close", "abort",       "hold"};
+static const char *const framing_names[] = {"chunked", "length", "close"};
 
 static void log_action(struct conn *c, const char *what, size_t ai, long long bytes, size_t piece,
                        size_t npieces, long long ms) {
@@ -821,16 +921,42 @@ static size_t exp_len(const struct conn *c, const struct sc_str *str) {
   return sc_expanded_len(str, c->run->blen, c->srv->origin_len[c->tls]);
 }
 
+/* The step is about to pause (wait) or holds. Whether the connection ends
+ * here instead: 1 (how "close") when the response is complete and must be
+ * the connection's last (close_after); 2 (how "client-closed") after the
+ * client's EOF, when the response is complete and no request of the
+ * client waits, or when it is held unfinished (the requests still waiting
+ * could never be answered, and a half-closed client can ask for nothing
+ * more); 0 to go on. */
+static int ends_here(const struct conn *c, int hold) {
+  if (c->complete && c->close_after) return 1;
+  if (c->peer_eof && (c->complete ? c->in_len == 0 : hold)) return 2;
+  return 0;
+}
+
+/* End the step and close gracefully. Returns -1 when c is gone, else 0. */
+static int finish_step(struct conn *c, const char *how) {
+  end_step(c, how);
+  return conn_finish(c);
+}
+
 /* Build the next write unit of the step, or start its timer. Returns 1
  * when a unit was queued, 0 when the step waits (timer, hold), -1 when c
  * is gone. */
 static int play_next(struct conn *c) {
   const struct sc_connection *sc = c->sc_conn;
   const struct sc_action *a;
-  if (c->holding || c->waiting || c->timer == T_ACTION) return 0;
-  if (c->ai >= sc->nactions) {
+  int end;
+  if (c->holding) {
+    if ((end = ends_here(c, 1)) != 0) return finish_step(c, end == 1 ? "close" : "client-closed");
+    return 0;
+  }
+  if (c->waiting || c->timer == T_ACTION) return 0;
+  if (c->head_only || c->ai >= sc->nactions) {
+    if ((end = ends_here(c, 1)) != 0) return finish_step(c, end == 1 ? "close" : "client-closed");
     c->holding = 1;
-    log_action(c, "hold", c->ai, -1, 0, 0, -1);
+    /* HEAD plays no action: its response is complete with the head */
+    if (!c->head_only) log_action(c, "hold", c->ai, -1, 0, 0, -1);
     return 0;
   }
   a = &sc->actions[c->ai];
@@ -839,7 +965,7 @@ static int play_next(struct conn *c) {
   case SC_SEND_CHUNKS:
   case SC_RAW: {
     size_t plen;
-    int chunked = sc->framing == SC_CHUNKED && sc->has_body && a->kind != SC_RAW;
+    int chunked = c->framing == SC_CHUNKED && sc->has_body && a->kind != SC_RAW;
     if (c->piece > 0 && !c->pause_done) {
       if (timer_set(c, T_ACTION, now_ms() + PIECE_PAUSE_MS) < 0) return conn_close(c, "error");
       return 0;
@@ -864,7 +990,7 @@ static int play_next(struct conn *c) {
     log_action(c, action_names[a->kind], c->ai, (long long)plen, c->piece, a->npieces, -1);
     if (a->kind != SC_RAW) {
       c->body_sent += plen;
-      if (sc->framing == SC_LENGTH && c->body_sent >= c->content_length) c->complete_on_flush = 1;
+      if (c->framing == SC_LENGTH && c->body_sent >= c->content_length) c->complete_on_flush = 1;
     }
     if (++c->piece == a->npieces) {
       c->piece = 0;
@@ -873,12 +999,13 @@ static int play_next(struct conn *c) {
     return 1;
   }
   case SC_WAIT:
+    if ((end = ends_here(c, 0)) != 0) return finish_step(c, end == 1 ? "close" : "client-closed");
     log_action(c, "wait", c->ai, -1, 0, 0, (long long)a->ms);
     c->waiting = 1;
     if (timer_set(c, T_ACTION, now_ms() + (double)a->ms) < 0) return conn_close(c, "error");
     return 0;
   case SC_CLOSE:
-    if (sc->framing == SC_CHUNKED && sc->has_body && !c->last_chunk) {
+    if (c->framing == SC_CHUNKED && sc->has_body && !c->last_chunk) {
       c->last_chunk = 1;
       c->out_len = c->out_off = 0;
       if (out_add(c, "0", 1) < 0 || (sc->has_chunk_ext && out_expand(c, &sc->chunk_ext) < 0) ||
@@ -889,12 +1016,13 @@ static int play_next(struct conn *c) {
     }
     log_action(c, "close", c->ai, -1, 0, 0, -1);
     end_step(c, "close");
-    if (conn_linger(c) < 0) return -1;
+    if (conn_finish(c) < 0) return -1;
     return 0;
   case SC_ABORT:
     log_action(c, "abort", c->ai, -1, 0, 0, -1);
     return conn_abort(c);
   case SC_HOLD:
+    if ((end = ends_here(c, 1)) != 0) return finish_step(c, end == 1 ? "close" : "client-closed");
     c->holding = 1;
     log_action(c, "hold", c->ai, -1, 0, 0, -1);
     return 0;
@@ -935,6 +1063,8 @@ static int start_step(struct conn *c, struct run *r, size_t step) {
   c->pause_done = c->waiting = c->holding = 0;
   c->complete = c->complete_on_flush = c->last_chunk = 0;
   c->body_sent = c->content_length = 0;
+  /* HTTP/1.0 has no chunked coding: such a body ends with the connection */
+  c->framing = sc->framing == SC_CHUNKED && c->http10 ? SC_CLOSE_DELIMITED : sc->framing;
   for (size_t i = 0; i < sc->nactions; i++) {
     const struct sc_action *a = &sc->actions[i];
     if (a->kind == SC_SEND || a->kind == SC_SEND_CHUNKS)
@@ -953,33 +1083,47 @@ static int start_step(struct conn *c, struct run *r, size_t step) {
   }
   if (sc->add_content_type && out_add(c, "Content-Type: text/event-stream\r\n", 33) < 0)
     return conn_close(c, "error");
-  if (sc->has_body) {
-    int rc = 0;
-    if (sc->framing == SC_CHUNKED && !has_header(sc, "Transfer-Encoding"))
-      rc = out_add(c, "Transfer-Encoding: chunked\r\n", 28);
-    else if (sc->framing == SC_LENGTH && !has_header(sc, "Content-Length"))
-      rc = out_addf(c, "Content-Length: %llu\r\n", (unsigned long long)c->content_length);
-    /* A response that ends in close announces it, as HTTP/1.1 asks, so that
-     * a pooling client does not send its next request on a dying connection. */
-    int ends_in_close = sc->nactions > 0 && sc->actions[sc->nactions - 1].kind == SC_CLOSE;
-    if (rc == 0 && (sc->framing == SC_CLOSE_DELIMITED || ends_in_close) &&
-        !has_header(sc, "Connection"))
+  {
+    int rc = 0, announce_close = c->close_after;
+    if (sc->has_body) {
+      if (c->framing == SC_CHUNKED && !has_header(sc, "Transfer-Encoding"))
+        rc = out_add(c, "Transfer-Encoding: chunked\r\n", 28);
+      else if (c->framing == SC_LENGTH && !has_header(sc, "Content-Length"))
+        rc = out_addf(c, "Content-Length: %llu\r\n", (unsigned long long)c->content_length);
+      /* A response that ends in close announces it, as HTTP/1.1 asks, so
+       * that a pooling client does not send its next request on a dying
+       * connection. */
+      if (c->framing == SC_CLOSE_DELIMITED ||
+          (sc->nactions > 0 && sc->actions[sc->nactions - 1].kind == SC_CLOSE))
+        announce_close = 1;
+    }
+    if (rc == 0 && announce_close && !has_header(sc, "Connection"))
       rc = out_add(c, "Connection: close\r\n", 19);
-    if (rc < 0) return conn_close(c, "error");
+    if (rc < 0 || out_add(c, "\r\n", 2) < 0) return conn_close(c, "error");
+    /* a HEAD response is complete with its head: a close it announces is
+     * kept at once */
+    if (c->head_only && announce_close) c->close_after = 1;
   }
-  if (out_add(c, "\r\n", 2) < 0) return conn_close(c, "error");
   w = log_begin(s, "head");
   log_run_fields(w, c, r, step);
   jw_key(w, "status");
   jw_int(w, sc->status);
   jw_key(w, "bytes");
   jw_uint(w, c->out_len);
-  if (sc->framing == SC_LENGTH && sc->has_body) {
+  if (c->framing == SC_LENGTH && sc->has_body) {
     jw_key(w, "content_length");
     jw_uint(w, c->content_length);
   }
+  jw_key(w, "framing");
+  jw_cstr(w, !sc->has_body ? "none" : framing_names[c->framing]);
+  jw_key(w, "body");
+  jw_bool(w, sc->has_body && !c->head_only);
+  if (c->framing != sc->framing) {
+    jw_key(w, "note");
+    jw_cstr(w, "chunked framing sent close-delimited to an HTTP/1.0 request");
+  }
   log_end(s);
-  if (!sc->has_body || (sc->framing == SC_LENGTH && c->content_length == 0))
+  if (!sc->has_body || c->head_only || (c->framing == SC_LENGTH && c->content_length == 0))
     c->complete_on_flush = 1;
   c->state = CS_PLAY;
   timer_clear(c);
@@ -1132,6 +1276,10 @@ static int process_head(struct conn *c) {
   } else {
     size_t used = rq->head_len;
     c->body_left = rq->content_length > 0 ? rq->content_length : 0;
+    /* HTTP/1.0 connections are never kept: no keep-alive negotiation */
+    c->http10 = rq->version.p[7] == '0';
+    c->close_after = c->http10 || http_connection_has(rq, "close");
+    c->head_only = http_span_eq(rq->method, "HEAD");
     timer_clear(c);
     /* the spans of rq point into c->in: it is consumed after route */
     rc = route(c, rq);
@@ -1145,7 +1293,7 @@ static int process_head(struct conn *c) {
 
 /* Drive a connection after an event or a timer: handshake, write, read,
  * answer. */
-static void drive(struct conn *c) {
+static void drive_once(struct conn *c) {
   const char *how = "error";
   int rc;
   if (c->dead) return;
@@ -1174,7 +1322,13 @@ static void drive(struct conn *c) {
     if (rc < 0) conn_close(c, "close");
     return;
   }
-  for (int round = 0; round < 64; round++) { /* a bound, so that one client cannot hog the loop */
+  /* one request answered per round, MAX_ROUNDS at most, so that one
+   * client cannot hog the loop; the rest is for the ready list */
+  for (int round = 0;; round++) {
+    if (round == MAX_ROUNDS) {
+      ready_add(c);
+      return;
+    }
     /* write */
     if (c->state == CS_PLAY) {
       if (play(c) < 0) return;
@@ -1188,18 +1342,33 @@ static void drive(struct conn *c) {
         }
       }
       if (c->out_len == c->out_off) {
-        if (c->reply_close) {
-          conn_linger(c);
+        if (c->reply_close || (c->peer_eof && c->in_len == 0)) {
+          conn_finish(c);
           return;
         }
         c->state = CS_HEAD;
       }
     }
     /* read */
-    rc = read_input(c, &how);
-    if (rc < 0) {
-      conn_close(c, rc == -1 ? "client-closed" : how);
-      return;
+    if (!c->peer_eof) {
+      rc = read_input(c, &how);
+      if (rc == -2) {
+        conn_close(c, how);
+        return;
+      }
+      if (rc == -1) {
+        /* The client's EOF. With nothing of it left to answer, it has
+         * gone (while a step plays: the end of the step). Else it may
+         * have only half-closed (shutdown(SHUT_WR)) and still read: what
+         * it sent is answered, then the connection is closed. */
+        if (c->in_len == 0 && c->state != CS_REPLY) {
+          conn_close(c, "client-closed");
+          return;
+        }
+        c->peer_eof = 1;
+        update_events(c);
+        continue; /* a step that holds or pauses may now end (ends_here) */
+      }
     }
     if (c->state == CS_PLAY && c->complete && c->out_len == c->out_off &&
         (c->in_len > 0 || c->in_overflow) && c->body_left == 0) {
@@ -1212,8 +1381,18 @@ static void drive(struct conn *c) {
       if (process_head(c) < 0) return;
       if (c->state != CS_HEAD) continue;
     }
+    if (c->peer_eof && c->state == CS_HEAD) {
+      /* after the client's EOF an incomplete request never completes */
+      conn_close(c, "client-closed");
+      return;
+    }
     break;
   }
+}
+
+static void drive(struct conn *c) {
+  drive_once(c);
+  if (!c->dead) update_events(c); /* reading may resume as input was taken */
 }
 
 static void on_timer(struct conn *c, enum timer_kind kind) {
@@ -1433,7 +1612,9 @@ int server_run(const struct server_config *cfg, char *err, size_t errsize) {
 
   while (!s.stop) {
     int timeout = -1, n;
-    if (s.heap_n) {
+    if (s.ready) {
+      timeout = 0;
+    } else if (s.heap_n) {
       double d = ceil(s.heap[0]->deadline - now_ms());
       timeout = d <= 0 ? 0 : d > 1e9 ? 1000000000 : (int)d;
     }
@@ -1450,7 +1631,13 @@ int server_run(const struct server_config *cfg, char *err, size_t errsize) {
         struct signalfd_siginfo si;
         while (read(s.sigfd, &si, sizeof si) == (ssize_t)sizeof si) s.stop = 1;
       } else {
-        drive((struct conn *)h);
+        struct conn *c = (struct conn *)h;
+        /* after the client's EOF nothing is read that would show an error:
+         * a reset or hang-up ends the connection here */
+        if (c->peer_eof && !c->dead && (evs[i].events & (EPOLLERR | EPOLLHUP)))
+          conn_close(c, "client-closed");
+        else
+          drive(c);
       }
     }
     /* timers that are due; each is taken off the heap before it runs */
@@ -1462,6 +1649,13 @@ int server_run(const struct server_config *cfg, char *err, size_t errsize) {
         timer_clear(c);
         on_timer(c, kind);
       }
+    }
+    /* connections with answers left after MAX_ROUNDS, oldest first; those
+     * that go back on the list wait for the next turn */
+    for (size_t k = s.nready; k > 0 && s.ready; k--) {
+      struct conn *c = s.ready;
+      ready_remove(c);
+      drive(c);
     }
     free_dead(&s);
   }

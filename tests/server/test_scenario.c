@@ -4,7 +4,7 @@
  * naming the file, the line and the field.
  */
 #include "common/json.h"
-#include "http.h"
+#include "http_request.h"
 #include "scenario.h"
 
 #include <stdio.h>
@@ -380,10 +380,41 @@ static void check_mutations(void) {
   }
 }
 
+/* http_connection_has: the server's reading of Connection: close. */
+static void check_connection_options(void) {
+  static const struct {
+    const char *head;
+    int close, keep_alive;
+  } cases[] = {
+      {"GET / HTTP/1.1\r\n\r\n", 0, 0},
+      {"GET / HTTP/1.1\r\nConnection: close\r\n\r\n", 1, 0},
+      {"GET / HTTP/1.1\r\nconnection:CLOSE\r\n\r\n", 1, 0},
+      {"GET / HTTP/1.1\r\nConnection: keep-alive, close\r\n\r\n", 1, 1},
+      {"GET / HTTP/1.1\r\nConnection: ,, te ,\t Close\t,\r\n\r\n", 1, 0},
+      {"GET / HTTP/1.1\r\nConnection: te\r\nX: close\r\nConnection: close\r\n\r\n", 1, 0},
+      {"GET / HTTP/1.1\r\nConnection: closed, clos, close-x\r\n\r\n", 0, 0},
+      {"GET / HTTP/1.1\r\nConnection:\r\n\r\n", 0, 0},
+      {"GET / HTTP/1.1\r\nX-Connection: close\r\n\r\n", 0, 0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    struct http_request rq;
+    const char *why;
+    size_t n = strlen(cases[i].head);
+    int rc = http_parse_request(cases[i].head, n, &rq, &why);
+    checks++;
+    if (rc != HTTP_OK || http_connection_has(&rq, "close") != cases[i].close ||
+        http_connection_has(&rq, "keep-alive") != cases[i].keep_alive) {
+      fprintf(stderr, "FAIL: Connection options of case %zu (parse %d)\n", i, rc);
+      failures++;
+    }
+  }
+}
+
 int main(void) {
   for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) check_bad(&bad_cases[i]);
   check_dump();
   check_names();
+  check_connection_options();
   check_mutations();
   if (failures) {
     fprintf(stderr, "%d of %d checks failed\n", failures, checks);

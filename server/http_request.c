@@ -1,7 +1,7 @@
 /*
- * http.c - the request head parser of http.h.
+ * http_request.c - the request head parser of http_request.h.
  */
-#include "http.h"
+#include "http_request.h"
 
 #include <string.h>
 #include <strings.h>
@@ -9,6 +9,26 @@
 int http_span_eq(struct http_span s, const char *lit) {
   size_t n = strlen(lit);
   return s.n == n && strncasecmp(s.p, lit, n) == 0;
+}
+
+int http_connection_has(const struct http_request *req, const char *option) {
+  size_t on = strlen(option);
+  for (size_t i = 0; i < req->nheaders; i++) {
+    const char *p, *end;
+    if (!http_span_eq(req->headers[i].name, "Connection")) continue;
+    p = req->headers[i].value.p;
+    end = p + req->headers[i].value.n;
+    while (p < end) {
+      const char *q = memchr(p, ',', (size_t)(end - p));
+      const char *a = p, *b = q ? q : end;
+      while (a < b && (*a == ' ' || *a == '\t')) a++;
+      while (b > a && (b[-1] == ' ' || b[-1] == '\t')) b--;
+      if ((size_t)(b - a) == on && strncasecmp(a, option, on) == 0) return 1;
+      if (!q) break;
+      p = q + 1;
+    }
+  }
+  return 0;
 }
 
 /* The end of the line starting at p (the CR of CRLF or the LF), and the

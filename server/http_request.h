@@ -1,12 +1,12 @@
 /*
- * http.h - parsing one HTTP/1.x request head (request line and header
+ * http_request.h - parsing one HTTP/1.x request head (request line and header
  * fields) from a buffer, for the scenario server.
  *
  * The parser never allocates: the results point into the caller's buffer,
  * which must stay unchanged while they are used.
  */
-#ifndef SSESPEC_SERVER_HTTP_H
-#define SSESPEC_SERVER_HTTP_H
+#ifndef SSESPEC_SERVER_HTTP_REQUEST_H
+#define SSESPEC_SERVER_HTTP_REQUEST_H
 
 #include <stddef.h>
 #include <string.h>
@@ -48,6 +48,13 @@ int http_parse_request(const char *buf, size_t len, struct http_request *req, co
 /* Case-insensitive comparison of a span with a NUL-terminated string. */
 int http_span_eq(struct http_span s, const char *lit);
 
+/* Whether the Connection header fields of a parsed request list the
+ * option (say "close" or "keep-alive"): each field's value is a
+ * comma-separated list, blanks around items are ignored, several fields
+ * combine, options compare case-insensitively (RFC 9110 7.6.1).
+ * Returns 1 or 0. */
+int http_connection_has(const struct http_request *req, const char *option);
+
 /* Whether c may appear in a token (RFC 9110 tchar): a method or a header
  * field name. Used by the request parser and by the scenario loader, which
  * checks header names before they are sent. */
@@ -57,4 +64,4 @@ static inline int http_tchar(unsigned char c) {
   return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
 }
 
-#endif /* SSESPEC_SERVER_HTTP_H */
+#endif /* SSESPEC_SERVER_HTTP_REQUEST_H */
