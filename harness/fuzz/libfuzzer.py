@@ -36,7 +36,7 @@ from typing import Sequence
 
 from harness.core.errors import Fatal
 from harness.core.paths import ROOT  # noqa: E402
-from harness.fuzz.targets import TARGETS  # noqa: E402
+from harness.fuzz.targets import TARGETS
 from harness.setup import build, deps
 
 CLANG_PACKAGES = deps.DEPS["clang-fuzzer"].packages

@@ -34,6 +34,13 @@ def _which(*names: str) -> Callable[[], bool]:
     return lambda: any(shutil.which(n) for n in names)
 
 
+def _header(name: str) -> Callable[[], bool]:
+    """Whether a C header is where Debian's -dev packages put it."""
+    return lambda: any((Path(d) / name).exists()
+                       for d in ("/usr/include", "/usr/include/x86_64-linux-gnu",
+                                 "/usr/include/aarch64-linux-gnu", "/usr/local/include"))
+
+
 def _module(name: str) -> Callable[[], bool]:
     def present() -> bool:
         importlib.invalidate_caches()
@@ -67,6 +74,8 @@ DEPS: dict[str, Dep] = {
     "cmake": Dep("cmake", _which("cmake"), ("cmake",)),
     "cc": Dep("a C compiler (gcc)", _which("gcc", "cc"), ("gcc", "libc6-dev")),
     "make": Dep("make", _which("make"), ("make",)),
+    # the server and the client link OpenSSL (TLS)
+    "libssl-dev": Dep("OpenSSL's headers (libssl-dev)", _header("openssl/ssl.h"), ("libssl-dev",)),
     "pytest": Dep("pytest for /usr/bin/python3", _module("pytest"), ("python3-pytest",)),
     "pytest-xdist": Dep("pytest-xdist for /usr/bin/python3", _module("xdist"),
                         ("python3-pytest-xdist",)),
@@ -82,7 +91,7 @@ DEPS: dict[str, Dep] = {
     "clang-fuzzer": Dep("clang with its libFuzzer runtime", lambda: find_clang_fuzzer() is not None,
                         ("clang", "libclang-rt-14-dev")),
 }
-BUILD = ("cmake", "cc", "make")
+BUILD = ("cmake", "cc", "make", "libssl-dev")
 
 
 def _apt(args: list[str]) -> int:

@@ -20,6 +20,7 @@ def test_replay_reports_a_finding(root: Path, defective_parser: Path, tmp_path: 
                     str(root / "fuzz" / "diff.c"), str(root / "fuzz" / "replay_main.c"),
                     str(root / "fuzz" / "common" / "fuzz_common.c"),
                     str(root / "fuzz" / "literal" / "literal_sse.c"), str(defective_parser),
+                    str(root / "parser" / "sse_scan.c"),
                     "-o", str(driver)], check=True, capture_output=True, stdin=subprocess.DEVNULL)
     good = tmp_path / "good"
     good.write_bytes(b"\0\0\0\0\0data: x\r\n\r\n")

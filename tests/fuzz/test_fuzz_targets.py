@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 
 from harness.core.paths import ROOT
+from harness.fuzz.targets import load
 
-COMMON = [str(ROOT / "fuzz" / "replay_main.c"), str(ROOT / "fuzz" / "common" / "fuzz_common.c"),
-          str(ROOT / "parser" / "sse.c")]
+TARGETS = load()
+PARSER = sorted((ROOT / "parser").glob("*.c"))   # every target links the parser
+COMMON = [ROOT / "fuzz" / "replay_main.c", ROOT / "fuzz" / "common" / "fuzz_common.c"]
 INCLUDES = [f"-I{ROOT}", f"-I{ROOT / 'parser'}", f"-I{ROOT / 'fuzz'}",
             f"-I{ROOT / 'fuzz' / 'common'}", f"-I{ROOT / 'server'}", f"-I{ROOT / 'client'}"]
 
@@ -25,10 +27,19 @@ def plant(src: Path, old: str, new: str, out: Path) -> Path:
     return out
 
 
-def driver(tmp: Path, target: str, sources: list[Path | str], name: str) -> Path:
+def driver(tmp: Path, target: str, name: str, planted: dict[Path, Path] | None = None) -> Path:
+    """The replay driver of target, built with gcc from the sources
+    fuzz/targets.txt lists for it, with planted copies in place of the
+    originals they name."""
+    planted = planted or {}
+    sources = list(dict.fromkeys([*PARSER, *TARGETS[target].sources()]))
+    missing = set(planted) - set(sources)
+    assert not missing, f"{target} does not test {missing} (fuzz/targets.txt)"
+    sources = [planted.get(s, s) for s in sources]
     exe = tmp / name
     subprocess.run(["gcc", "-std=c11", "-O1", "-g", *INCLUDES, f'-DFUZZ_TARGET_NAME="{target}"',
-                    str(ROOT / "fuzz" / f"{target}.c"), *COMMON, *map(str, sources), "-o", str(exe)],
+                    str(ROOT / "fuzz" / f"{target}.c"), *map(str, COMMON), *map(str, sources),
+                    "-o", str(exe)],
                    check=True, capture_output=True, stdin=subprocess.DEVNULL, timeout=120)
     return exe
 
@@ -51,12 +62,13 @@ def test_http_request_catches_the_16k_boundary(tmp: Path) -> None:
     # The defect the target found: a head whose blank line ends just past
     # 16 KiB was accepted when it arrived at once and answered 431 when a
     # read stopped at 16 KiB. The regression input replays it.
-    bad = plant(ROOT / "server" / "http.c", "found = (size_t)(q + 2 - buf) <= HTTP_MAX_HEAD;",
-                "found = 1;", tmp / "http_bad.c")
+    src = ROOT / "server" / "http_request.c"
+    bad = plant(src, "found = (size_t)(q + 2 - buf) <= HTTP_MAX_HEAD;", "found = 1;",
+                tmp / "http_bad.c")
     regs = sorted((ROOT / "corpus" / "regressions" / "http_request").iterdir())
     assert regs
-    good_exe = driver(tmp, "http_request", [ROOT / "server" / "http.c"], "req-good")
-    bad_exe = driver(tmp, "http_request", [bad], "req-bad")
+    good_exe = driver(tmp, "http_request", "req-good")
+    bad_exe = driver(tmp, "http_request", "req-bad", {src: bad})
     assert replay(good_exe, *regs).returncode == 0
     r = replay(bad_exe, *regs)
     assert r.returncode != 0 and "==== finding: http_request: " in r.stderr, r.stderr[-2000:]
@@ -72,8 +84,8 @@ def test_http_response_catches_a_split_dependent_trailer(tmp: Path) -> None:
     stream = head + b"b\r\n\r\n"
     inp = tmp / "hr-input"
     inp.write_bytes(header([len(head)]) + stream)
-    good_exe = driver(tmp, "http_response", [ROOT / "client" / "http_response.c"], "resp-good")
-    bad_exe = driver(tmp, "http_response", [bad], "resp-bad")
+    good_exe = driver(tmp, "http_response", "resp-good")
+    bad_exe = driver(tmp, "http_response", "resp-bad", {ROOT / "client" / "http_response.c": bad})
     r = replay(good_exe, inp)
     assert r.returncode == 0, r.stderr[-2000:]
     r = replay(bad_exe, inp)
@@ -86,9 +98,8 @@ def test_scenario_catches_a_malformed_message(tmp: Path) -> None:
     # Planted: the message loses the ':' after the line number.
     bad = plant(ROOT / "server" / "scenario.c", 'snprintf(p->err, p->errsize, "%s:%d: %s: "',
                 'snprintf(p->err, p->errsize, "%s:%d %s: "', tmp / "sc_bad.c")
-    lib = sorted((ROOT / "common").glob("*.c"))
-    good_exe = driver(tmp, "scenario", [ROOT / "server" / "scenario.c", *lib], "sc-good")
-    bad_exe = driver(tmp, "scenario", [bad, *lib], "sc-bad")
+    good_exe = driver(tmp, "scenario", "sc-good")
+    bad_exe = driver(tmp, "scenario", "sc-bad", {ROOT / "server" / "scenario.c": bad})
     inp = tmp / "sc-input"
     inp.write_bytes(b"about a\nrule C5\nconnection\nstatus 99\n")
     assert replay(good_exe, inp).returncode == 0
@@ -99,10 +110,9 @@ def test_scenario_catches_a_malformed_message(tmp: Path) -> None:
 
 
 def test_scenario_replays_every_scenario_file(tmp: Path) -> None:
-    exe = driver(tmp, "scenario", [ROOT / "server" / "scenario.c", *sorted((ROOT / "common").glob("*.c"))],
-                 "sc-all")
+    exe = driver(tmp, "scenario", "sc-all")
     dirs = [ROOT / "corpus" / "scenarios", ROOT / "tests" / "server" / "scenarios",
-            ROOT / "tests" / "client" / "scenarios", ROOT / "tests" / "harness" / "scenarios"]
+            ROOT / "tests" / "client" / "scenarios", ROOT / "tests" / "client_suite" / "scenarios"]
     r = replay(exe, *[d for d in dirs if d.is_dir()])
     assert r.returncode == 0, r.stderr[-2000:]
     assert int(r.stdout.split(": ")[1].split()[0]) >= 150
