@@ -150,7 +150,7 @@ class ClientSuite(Suite):
                                    on_result=self._live)
         hello = self.client.start()
         self.run = Run(self.suite_name, {**hello.raw, "command": impl.argv})
-        if self.own_report:
+        if self.own_report and not self.quiet:
             n = len({i.variant.scenario.name for i in session.items if isinstance(i, ScenarioItem)})
             self._say(f"ssespec {self.suite_name} suite: {plural(len(session.items), 'variant')} "
                       f"of {plural(n, 'scenario')} from {rel(self.cases_root)}")

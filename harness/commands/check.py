@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.commands import Command
-from harness.core import report
+from harness.core import expect, report
 from harness.core.errors import Fatal
 from harness.core.paths import CASES, ROOT, SCENARIOS
 from harness.core.results import merge_json, merge_junit
@@ -66,6 +66,14 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="only variants of this rule (repeatable)")
     p.add_argument("--list", action="store_true",
                    help="list the selected variants (id, rule, markers) without running them")
+    p.add_argument("--expect", metavar="FILE",
+                   help="an expectations baseline: fail (exit 1) only on a variant that fails "
+                   "and is not listed; report listed variants that now pass (docs/results.md)")
+    p.add_argument("--write-expect", metavar="FILE",
+                   help="write this run's failing and informational variants as a baseline "
+                   "(exit 0 unless the run could not be done)")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress and no per-rule table: the failures and the summary lines")
     p.add_argument("--json", metavar="FILE", help="write every verdict as JSON ('-': stdout, "
                    "and the report goes to stderr)")
     p.add_argument("--junit", metavar="FILE", help="write every verdict as JUnit XML")
@@ -117,6 +125,12 @@ def _check_args(args: argparse.Namespace) -> None:
                         "command line")
     _writable("--json", args.json)
     _writable("--junit", args.junit)
+    _writable("--write-expect", args.write_expect)
+    if args.expect is not None:
+        try:
+            expect.load(Path(args.expect))
+        except expect.ExpectError as e:
+            raise Fatal(str(e)) from None
     if args.json == "-" and args.list:
         raise Fatal("--json - and --list both write to stdout: choose one")
 
@@ -147,6 +161,11 @@ def plan(args: argparse.Namespace, out: object) -> list[Planned]:
     base = RunOptions(k=args.k, m=args.m, rules=args.rule, list_only=args.list,
                       exitfirst=args.exitfirst, timeout=args.timeout, json=args.json,
                       junit=args.junit, verbose=args.verbose)
+    common = []
+    if args.expect:
+        common += ["--ssespec-expect", args.expect]
+    if args.quiet:
+        common.append("--ssespec-quiet")
     base.check()
     planned: list[Planned] = []
     if run_parser:
@@ -158,7 +177,7 @@ def plan(args: argparse.Namespace, out: object) -> list[Planned]:
         suite = ParserSuite(impl=impl, out=out,  # type: ignore[arg-type]
                             rerun=_rerun("--impl", label, args, "--cases", cases, CASES),
                             show=show)
-        extra = ["--cases", str(cases)]
+        extra = ["--cases", str(cases), *common]
         if args.max_response_bytes:
             extra += ["--max-response-bytes", str(args.max_response_bytes)]
         planned.append(Planned(suite, "harness.parser_suite.plugin", cases,
@@ -167,7 +186,7 @@ def plan(args: argparse.Namespace, out: object) -> list[Planned]:
         label = args.client or bundled.REFERENCE
         client = bundled.resolve(label, "client", build_kind=args.build)
         server = build.executable("ssespec-server", args.build, quiet=True)
-        extra = ["--scenarios", str(scenarios)]
+        extra = ["--scenarios", str(scenarios), *common]
         if args.max_streams:
             extra += ["--max-streams", str(args.max_streams)]
         suite = ClientSuite(impl=client, server_exe=server, out=out,  # type: ignore[arg-type]
@@ -231,6 +250,13 @@ def run(args: argparse.Namespace) -> int:
             r = getattr(p.suite, "run", None)
             if r is not None:
                 print(f"{getattr(p.suite, 'suite_name')}: {report.summary_line(r)}", file=out)
+    if args.write_expect:
+        runs = [(p.suite.run.suite, p.suite.impl.label, p.suite.run.results)  # type: ignore[attr-defined]
+                for p in planned if getattr(p.suite, "run", None) is not None]
+        n = expect.write(Path(args.write_expect), runs)
+        print(f"ssespec: wrote {report.plural(n, 'baseline entry')} to {args.write_expect}"
+              .replace("entrys", "entries"), file=out)
+        return 0 if rcs else 2
     return max(rcs) if rcs else 2
 
 

@@ -2,7 +2,7 @@
 
 A step is a name, a line saying what it does, the steps it needs, and a
 function that runs it and returns True when it passed. To add a step
-(fuzz replays, a server suite, ...), append a Step to STEPS.
+(fuzz replays, a server suite, ...), add a Step to steps().
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Callable
 from harness.commands import Command
 from harness.core.errors import Fatal
 from harness.core.paths import ROOT
-from harness.setup import build, deps
+from harness.setup import build, bundled, deps
 
 RESULTS = ROOT / "build" / "test-results"
 
@@ -143,6 +143,41 @@ def _conformance_asan(kernel: str | None = None) -> bool:
     return True
 
 
+def _results(slow: bool) -> Callable[[], bool]:
+    return lambda: _recorded_results(slow)
+
+
+def _recorded_results(slow: bool) -> bool:
+    """Each bundled adapter against its recorded results (adapters/NAME/
+    expect.txt): the run must fail exactly the listed variants, no more and
+    no fewer (no unexpected failure, none fixed or changed, no stale
+    entry). Slow adapters (browsers) only with --slow."""
+    flag = {"parser": "--impl", "client": "--client", "server": "--server"}
+    ok = True
+    for m in bundled.manifests().values():
+        if not m.baseline.exists() or (m.slow and not slow):
+            if m.slow and not slow:
+                print(f"ssespec: {m.name}: slow, left out (./ssespec test --slow runs it)")
+            continue
+        out = RESULTS / f"results-{m.name}.json"
+        out.unlink(missing_ok=True)
+        rc = _call([str(ROOT / "ssespec"), "check", flag[m.kind], m.name, "--expect",
+                    str(m.baseline.relative_to(ROOT)), "--json", str(out), "-q"])
+        if rc != 0 or not out.exists():
+            ok = False
+            continue
+        data = json.loads(out.read_text())
+        for suite in data.get("suites", [data]):
+            b = suite.get("baseline") or {}
+            drift = {k: b.get(k) for k in ("fixed", "changed", "stale") if b.get(k)}
+            if drift:
+                ok = False
+                print(f"ssespec: {m.name}: the recorded results no longer hold: {drift}; "
+                      f"update {m.baseline.relative_to(ROOT)} (--write-expect) and its doc",
+                      file=sys.stderr)
+    return ok
+
+
 def _replay() -> bool:
     return all(_call([str(ROOT / "ssespec"), "replay"], env=env) == 0
                for env in (None, {"SSESPEC_SCAN": "scalar"}))
@@ -166,44 +201,51 @@ def _client_asan() -> bool:
     return not notes
 
 
-STEPS: list[Step] = [
-    Step("build-release", "configure and build build/release", _build("release")),
-    Step("ctest-release", "ctest in build/release", _ctest("release"), ("build-release",)),
-    Step("build-asan", "configure and build build/asan (ASan + UBSan)", _build("asan")),
-    Step("ctest-asan", "ctest in build/asan", _ctest("asan"), ("build-asan",)),
-    Step("pytest", "pytest over tests/, in one process", _pytest, ("build-release",)),
-    Step("conformance-asan", "./ssespec check against the ASan reference adapter",
-         _conformance(None), ("build-asan",)),
-    Step("conformance-scalar", "the same with the parser's scalar scan kernel forced",
-         _conformance("scalar"), ("build-asan",)),
-    Step("conformance-sse2", "the same with the SSE2 scan kernel forced",
-         _conformance("sse2"), ("build-asan",)),
-    Step("fuzz-replay", "./ssespec replay: every fuzz target over its seeds and regressions "
-         "(gcc + ASan build, no clang), with the default and the scalar kernel", _replay,
-         ("build-asan",)),
-    Step("client-asan", "./ssespec check --client: ASan reference client and server",
-         _client_asan, ("build-asan",)),
-    Step("format", "clang-format --dry-run -Werror over the C sources (.clang-format)", _format),
-    Step("lint", "pyflakes and isort --check-only over the Python sources", _lint),
-]
+def steps(slow: bool = False) -> list[Step]:
+    """The steps, in order (slow: the results step runs the slow adapters too)."""
+    return [
+        Step("build-release", "configure and build build/release", _build("release")),
+        Step("ctest-release", "ctest in build/release", _ctest("release"), ("build-release",)),
+        Step("build-asan", "configure and build build/asan (ASan + UBSan)", _build("asan")),
+        Step("ctest-asan", "ctest in build/asan", _ctest("asan"), ("build-asan",)),
+        Step("pytest", "pytest over tests/, in one process", _pytest, ("build-release",)),
+        Step("conformance-asan", "./ssespec check against the ASan reference adapter",
+             _conformance(None), ("build-asan",)),
+        Step("conformance-scalar", "the same with the parser's scalar scan kernel forced",
+             _conformance("scalar"), ("build-asan",)),
+        Step("conformance-sse2", "the same with the SSE2 scan kernel forced",
+             _conformance("sse2"), ("build-asan",)),
+        Step("fuzz-replay", "./ssespec replay: every fuzz target over its seeds and regressions "
+             "(gcc + ASan build, no clang), with the default and the scalar kernel", _replay,
+             ("build-asan",)),
+        Step("client-asan", "./ssespec check --client: ASan reference client and server",
+             _client_asan, ("build-asan",)),
+        Step("results", "each bundled adapter against its recorded results (adapters/*/expect.txt)",
+             _results(slow), ("build-release",)),
+        Step("format", "clang-format --dry-run -Werror over the C sources (.clang-format)", _format),
+        Step("lint", "pyflakes and isort --check-only over the Python sources", _lint),
+    ]
 
 
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--list", action="store_true", help="list the steps and exit")
     p.add_argument("--only", action="append", metavar="STEP", help="run only these steps")
     p.add_argument("--skip", action="append", metavar="STEP", help="leave out these steps")
+    p.add_argument("--slow", action="store_true",
+                   help="the results step also runs the slow bundled adapters (browsers)")
 
 
 def run(args: argparse.Namespace) -> int:
-    names = [s.name for s in STEPS]
+    all_steps = steps(args.slow)
+    names = [s.name for s in all_steps]
     if args.list:
-        for s in STEPS:
+        for s in all_steps:
             print(f"{s.name:<20} {s.what}")
         return 0
     for n in (args.only or []) + (args.skip or []):
         if n not in names:
             raise Fatal(f"unknown step {n!r} (steps: {', '.join(names)})")
-    chosen = [s for s in STEPS if (not args.only or s.name in args.only)
+    chosen = [s for s in all_steps if (not args.only or s.name in args.only)
               and s.name not in (args.skip or [])]
     RESULTS.mkdir(parents=True, exist_ok=True)
     outcome: dict[str, tuple[str, float]] = {}

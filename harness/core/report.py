@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from harness.core.records import diff, line, shorten
 from harness.core.results import FAIL, INFORMATIONAL, PASS, SKIPPED, Result, Run
 from harness.core.rules import RULES
@@ -85,6 +87,23 @@ def summary_line(run: Run) -> str:
     return (f"{s[PASS]} passed, {s[FAIL]} failed, {s[SKIPPED]} skipped, "
             f"{s[INFORMATIONAL]} informational ({plural(s['total'], 'variant')}) in "
             f"{run.seconds:.1f} s")
+
+
+def machine_line(run: Run, impl: str, comparison: object | None = None) -> str:
+    """The one line a CI log can grep: `ssespec-result suite=... status=...`,
+    key=value fields with no spaces in the values but impl (quoted)."""
+    s = run.summary()
+    fields = [f"suite={run.suite}", f"impl={json.dumps(impl)}", f"total={s['total']}",
+              f"pass={s[PASS]}", f"fail={s[FAIL]}", f"skip={s[SKIPPED]}",
+              f"info={s[INFORMATIONAL]}"]
+    failing = s[FAIL]
+    if comparison is not None:
+        c = comparison
+        failing = len(c.unexpected)  # type: ignore[attr-defined]
+        fields += [f"expected-fail={len(c.expected)}", f"unexpected-fail={failing}",  # type: ignore[attr-defined]
+                   f"fixed={len(c.fixed)}", f"stale={len(c.stale)}"]  # type: ignore[attr-defined]
+    fields.append(f"status={'fail' if failing else 'pass'}")
+    return "ssespec-result " + " ".join(fields)
 
 
 def plural(count: int, noun: str) -> str:

@@ -30,10 +30,18 @@ class Result:
     seconds: float = 0.0
     problems: list[str] | None = None   # client suite: every problem found, the reason first
     requests: list[dict] | None = None  # client suite: the requests the server saw
+    baseline: str | None = None     # with --expect: the verdict the baseline expects, if listed
+
+    @property
+    def expected_failure(self) -> bool:
+        """A failure the run's baseline expects: it does not fail the run."""
+        return self.verdict == FAIL and self.baseline == FAIL
 
     def as_json(self) -> dict:
         out: dict = {"id": self.id, "case": self.case, "variant": self.variant,
                      "rule": self.rule, "verdict": self.verdict, "reason": self.reason}
+        if self.baseline is not None:
+            out["baseline"] = self.baseline
         if self.verdict in (FAIL, INFORMATIONAL):
             out["expected"] = self.expected
             out["actual"] = self.actual
@@ -59,6 +67,7 @@ class Run:
     notes: list[str] = field(default_factory=list)
     left_out: list[dict] = field(default_factory=list)  # skip-variant lines: case, variant, reason
     server: dict | None = None      # client suite: the scenario server's command and end note
+    baseline: dict | None = None    # with --expect: the comparison (harness/core/expect.py)
 
     def summary(self) -> dict[str, int]:
         counts = {v: 0 for v in VERDICTS}
@@ -83,6 +92,8 @@ class Run:
                "cases": [r.as_json() for r in self.results]}
         if self.server is not None:
             out["server"] = self.server
+        if self.baseline is not None:
+            out["baseline"] = self.baseline
         return out
 
 
@@ -115,6 +126,8 @@ def write_junit(run: Run, path: Path, details: dict[str, str] | None = None) -> 
     details maps result ids to the text report of a failure."""
     details = details or {}
     s = run.summary()
+    xfail = sum(1 for r in run.results if r.expected_failure)
+    s = {**s, FAIL: s[FAIL] - xfail, SKIPPED: s[SKIPPED] + xfail}   # JUnit's reading
     suite = ET.Element("testsuite", {
         "name": f"ssespec.{run.suite}", "tests": str(s["total"]), "failures": str(s[FAIL]),
         "errors": "0", "skipped": str(s[SKIPPED]), "time": f"{run.seconds:.3f}"})
@@ -129,7 +142,11 @@ def write_junit(run: Run, path: Path, details: dict[str, str] | None = None) -> 
         p = ET.SubElement(tc, "properties")
         ET.SubElement(p, "property", {"name": "rule", "value": r.rule})
         ET.SubElement(p, "property", {"name": "verdict", "value": r.verdict})
-        if r.verdict == FAIL:
+        if r.expected_failure:   # as pytest writes an xfail
+            ET.SubElement(tc, "skipped", {"type": "pytest.xfail",
+                                          "message": xml_safe(f"expected failure (baseline): "
+                                                              f"{r.reason}")})
+        elif r.verdict == FAIL:
             el = ET.SubElement(tc, "failure", {"message": xml_safe(r.reason)})
             el.text = xml_safe(details.get(r.id) or _records_text(r))
         elif r.verdict == SKIPPED:

@@ -102,7 +102,7 @@ class ParserSuite(Suite):
         self.runner = Runner(impl.argv, opt("case_timeout"), opt("max_response_bytes"))
         hello = self.runner.start()
         self.run = Run(self.suite_name, {**hello.raw, "command": impl.argv})
-        if self.own_report:
+        if self.own_report and not self.quiet:
             cases = len({i.variant.case.name for i in session.items if isinstance(i, VariantItem)})
             self._say(f"ssespec {self.suite_name} suite: {plural(len(session.items), 'variant')} "
                       f"of {plural(cases, 'case')} from {rel(self.cases_root)}")

@@ -24,6 +24,12 @@ apt         Debian packages the adapter needs (["chromium"]), installed with
 static      a folder of the adapter's (relative to it) that the scenario
             server serves under /static/ (the browser adapters' page);
             optional
+slow        true: a run takes long or needs a large install (a browser);
+            `./ssespec test` checks its recorded results only with --slow;
+            optional, default false
+
+An adapter's recorded results are its expectations baseline, expect.txt in
+its folder (docs/results.md, "Baselines"): every variant that does not pass.
 """
 
 from __future__ import annotations
@@ -59,6 +65,12 @@ class Manifest:
     needs: list[str] = field(default_factory=list)
     apt: list[str] = field(default_factory=list)
     static: Path | None = None
+    slow: bool = False
+
+    @property
+    def baseline(self) -> Path:
+        """The adapter's recorded results (they may not exist yet)."""
+        return self.dir / "expect.txt"
 
 
 @dataclass
@@ -90,6 +102,8 @@ def load_manifest(path: Path) -> Manifest:
     if not (isinstance(apt, list) and all(isinstance(a, str) and _DEBIAN_NAME.fullmatch(a)
                                           for a in apt)):
         raise Fatal(f'{where}: "apt" must be a list of Debian package names')
+    if not isinstance(obj.get("slow", False), bool):
+        raise Fatal(f'{where}: "slow" must be true or false')
     static = obj.get("static")
     if static is not None and not (isinstance(static, str) and (path.parent / static).is_dir()
                                    and ".." not in Path(static).parts):
@@ -97,7 +111,8 @@ def load_manifest(path: Path) -> Manifest:
     return Manifest(name=path.parent.name, dir=path.parent, kind=kind, command=cmd,
                     description=str(obj.get("description", "")), npm=obj.get("npm", False),
                     needs=needs, apt=apt,
-                    static=path.parent / static if static is not None else None)
+                    static=path.parent / static if static is not None else None,
+                    slow=obj.get("slow", False))
 
 
 def manifests(root: Path = ROOT) -> dict[str, Manifest]:

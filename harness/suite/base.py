@@ -25,6 +25,8 @@ import pytest
 
 from harness.core import report
 from harness.core.errors import Fatal
+from harness.core.expect import Comparison, ExpectError, SuiteBaseline
+from harness.core.expect import load as load_baseline
 from harness.core.paths import ROOT  # noqa: E402
 from harness.core.report import plural
 from harness.core.results import (FAIL, INFORMATIONAL, PASS, SKIPPED, Result, Run, write_json,
@@ -53,6 +55,11 @@ def add_common_options(group: pytest.OptionGroup, timeout_help: str) -> None:
                help="only variants of these rules")
     add_option(group, "--ssespec-list", action="store_true",
                help="list the selected variants (id, rule, variant) instead of running them")
+    add_option(group, "--ssespec-quiet", action="store_true",
+               help="the summary and the unexpected failures only")
+    add_option(group, "--ssespec-expect", default=None, metavar="FILE",
+               help="an expectations baseline: fail only on what it does not expect "
+               "(harness/core/expect.py)")
     add_option(group, "--results-json", default=None, metavar="FILE", help="write results as JSON")
     add_option(group, "--results-junit", default=None, metavar="FILE",
                help="write results as JUnit XML")
@@ -100,6 +107,11 @@ class SuiteItem(pytest.Item):
 
     def runtest(self) -> None:
         result = self.config.stash[self.suite_key].verdict(self)
+        if result.expected_failure:
+            # not pytest.xfail: its report costs ~35 ms a variant, and a
+            # baseline may list thousands; ssespec's own report counts them
+            self.user_properties.append(("verdict", "expected failure"))
+            return
         if result.verdict == FAIL:
             raise VariantFailed(result)
         if result.verdict == SKIPPED:
@@ -141,6 +153,8 @@ class Suite:
         self.left_out: list[dict] = []
         self.selected = 0
         self.harness_errors = 0
+        self.baseline: SuiteBaseline | None = None
+        self.comparison: Comparison | None = None
         self._t0 = 0.0
         self._case: str | None = None
         self._case_mark = ""
@@ -165,7 +179,11 @@ class Suite:
         variant's failure (and a traceback on stderr), never a variant that
         drops out of the run's count."""
         try:
-            return self.execute(item.variant)
+            result = self.execute(item.variant)
+            if self.baseline is not None:
+                entry = self.baseline.entry_for(result)
+                result.baseline = entry.verdict if entry is not None else None
+            return result
         except (Fatal, KeyboardInterrupt, pytest.exit.Exception):
             raise
         except Exception as e:  # noqa: BLE001 - reported in full, and the run fails
@@ -218,6 +236,13 @@ class Suite:
                                                or self.default_root))
         self.own_report = False  # decided at session start, once every plugin is configured
         self.verbose = config.getoption("ssespec_verbose")
+        self.quiet = config.getoption("ssespec_quiet")
+        path = config.getoption("ssespec_expect")
+        if path:
+            try:
+                self.baseline = load_baseline(Path(path)).for_suite(self.suite_name)
+            except ExpectError as e:
+                raise pytest.UsageError(str(e)) from None
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self.own_report = session.config.pluginmanager.get_plugin("terminalreporter") is None
@@ -306,6 +331,8 @@ class Suite:
         self.out.flush()
 
     def _progress(self, r: Result) -> None:
+        if self.quiet:
+            return
         if self.verbose:
             word = {PASS: "PASS", FAIL: "FAIL", SKIPPED: "SKIP", INFORMATIONAL: "INFO"}[r.verdict]
             self._say(f"{word:<5} {r.id}" + (f"  ({r.reason})" if r.reason else ""))
@@ -354,6 +381,10 @@ class Suite:
             self.harness_errors += 1
             self.run.notes.append(f"harness error: {self.selected} variants were selected but "
                                   f"{len(self.run.results)} have a verdict")
+        if self.baseline is not None:
+            self.comparison = self.baseline.compare(self.run.results)
+            self.run.baseline = {"file": str(self.baseline.baseline.path),
+                                 **self.comparison.as_json()}
         if self.harness_errors:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
         opt = session.config.getoption
@@ -383,8 +414,10 @@ class Suite:
         for verdict, title in ((FAIL, "failures"), (INFORMATIONAL, "informational")):
             groups: dict[str, list[Result]] = {}
             for r in results:
-                if r.verdict == verdict:
+                if r.verdict == verdict and not r.expected_failure:
                     groups.setdefault(r.case, []).append(r)
+            if self.quiet and verdict == INFORMATIONAL:
+                continue
             if not groups:
                 continue
             n_var = sum(map(len, groups.values()))
@@ -406,6 +439,8 @@ class Suite:
                 self._say(f"({'run with -v to see every report in full; ' if not self.verbose else ''}"
                           "--json FILE has them all)")
             self._say("")
+        if self.comparison is not None:
+            self._baseline_report(self.comparison)
         for note in self.run.notes:
             self._say(f"note: {note}")
         left = self.run.left_out
@@ -416,9 +451,37 @@ class Suite:
                 for x in left:
                     self._say(f"  {x['case']} @{'split-K' if x['variant'] == 'splits' else x['variant']}:"
                               f" {x['reason']}")
-        for line in report.rule_table(self.run):
-            self._say(line)
+        if not self.quiet:
+            for line in report.rule_table(self.run):
+                self._say(line)
         self._say(f"{self.suite_name}: {report.summary_line(self.run)}")
+        self._say(report.machine_line(self.run, self.impl.label if self.impl else "",
+                                      self.comparison))
+
+    def _baseline_report(self, c: Comparison) -> None:
+        assert self.baseline is not None
+        where = rel(self.baseline.baseline.path)
+        self._say(f"baseline {where}: {plural(len(c.expected), 'expected failure')}, "
+                  f"{plural(len(c.unexpected), 'unexpected failure')}")
+        if c.fixed:
+            self._say(f"fixed: {plural(len(c.fixed), 'variant')} the baseline expects to fail "
+                      "now pass; remove from the baseline:")
+            for r, e in c.fixed[:50]:
+                self._say(f"  {r.id}  (line {e.line}: {e.verdict} {e.selector})")
+            if len(c.fixed) > 50:
+                self._say(f"  ... ({len(c.fixed) - 50} more; --json FILE has them all)")
+        if c.changed:
+            self._say(f"changed: {plural(len(c.changed), 'variant')} listed as failing are "
+                      "informational now:")
+            for r, e in c.changed[:20]:
+                self._say(f"  {r.id}  (line {e.line})")
+        if c.stale:
+            n = len(c.stale)
+            self._say(f"stale: {n} baseline {'entry' if n == 1 else 'entries'} matched no "
+                      "variant of this run:")
+            for e in c.stale[:50]:
+                self._say(f"  line {e.line}: {e.verdict} {e.selector}")
+        self._say("")
 
 
 def _others(rs: list[Result], verdict: str) -> str:
