@@ -254,8 +254,8 @@ def run(args: argparse.Namespace) -> int:
         runs = [(p.suite.run.suite, p.suite.impl.label, p.suite.run.results)  # type: ignore[attr-defined]
                 for p in planned if getattr(p.suite, "run", None) is not None]
         n = expect.write(Path(args.write_expect), runs)
-        print(f"ssespec: wrote {report.plural(n, 'baseline entry')} to {args.write_expect}"
-              .replace("entrys", "entries"), file=out)
+        print(f"ssespec: wrote {report.plural(n, 'baseline entry', 'baseline entries')} to "
+              f"{args.write_expect}", file=out)
         return 0 if rcs else 2
     return max(rcs) if rcs else 2
 

@@ -106,9 +106,9 @@ def machine_line(run: Run, impl: str, comparison: object | None = None) -> str:
     return "ssespec-result " + " ".join(fields)
 
 
-def plural(count: int, noun: str) -> str:
-    """'1 variant', '2 variants'."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """'1 variant', '2 variants' ('1 entry', '2 entries' with nouns given)."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
 
 
 def rule_table(run: Run) -> list[str]:

@@ -476,9 +476,8 @@ class Suite:
             for r, e in c.changed[:20]:
                 self._say(f"  {r.id}  (line {e.line})")
         if c.stale:
-            n = len(c.stale)
-            self._say(f"stale: {n} baseline {'entry' if n == 1 else 'entries'} matched no "
-                      "variant of this run:")
+            self._say(f"stale: {plural(len(c.stale), 'baseline entry', 'baseline entries')} "
+                      "matched no variant of this run:")
             for e in c.stale[:50]:
                 self._say(f"  line {e.line}: {e.verdict} {e.selector}")
         self._say("")

@@ -1,0 +1,87 @@
+"""`check --expect` and `--write-expect` as a CI job uses them, and the
+bundled adapters' recorded results in the same format."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from suite_env import CASES, ROOT, fixture_impl, one_line
+
+from harness.core.expect import load
+from harness.setup import bundled
+
+
+def check(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(ROOT / "ssespec"), "check", "--cases", str(CASES / "basic"),
+                           *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def test_a_written_baseline_makes_the_run_pass_and_catches_a_new_failure(tmp_path: Path):
+    impl = fixture_impl("--wrong-on", "fields/simple*")
+    base = tmp_path / "baseline.txt"
+    w = check("--impl", impl, "--write-expect", str(base))
+    assert w.returncode == 0, w.stderr
+    assert "wrote 2 baseline entries to" in w.stdout   # fields/simple, and open/differs (informational)
+    assert "fail          fields/simple " in base.read_text()
+
+    ok = check("--impl", impl, "--expect", str(base), "--json", str(tmp_path / "r.json"))
+    assert ok.returncode == 0, ok.stdout
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["baseline"]["unexpected_failures"] == []
+    assert len(data["baseline"]["expected_failures"]) == data["summary"]["fail"] > 1
+    assert "status=pass" in ok.stdout and "unexpected-fail=0" in ok.stdout
+
+    # a failure the baseline does not list fails the run and is named
+    worse = check("--impl", fixture_impl("--wrong-on", "fields/*"), "--expect", str(base))
+    assert worse.returncode == 1
+    assert "FAIL fields/kinds" in worse.stdout
+    assert "status=fail" in worse.stdout
+
+
+def test_removing_an_entry_fails_the_run_naming_that_variant(tmp_path: Path):
+    impl = fixture_impl("--wrong-on", "fields/simple@split-2")
+    base = tmp_path / "b.txt"
+    base.write_text("suite parser\nfail fields/simple@split-2  planted\n")
+    assert check("--impl", impl, "--expect", str(base)).returncode == 0
+    base.write_text("suite parser\n")
+    r = check("--impl", impl, "--expect", str(base))
+    assert r.returncode == 1
+    assert "FAIL fields/simple@split-2" in r.stdout
+    assert "1 unexpected failure" in r.stdout
+
+
+def test_fixed_and_stale_entries_are_reported_without_failing(tmp_path: Path):
+    base = tmp_path / "b.txt"
+    base.write_text("suite parser\nfail fields/simple@split-2  was broken\n"
+                    "fail no/such-case  long gone\n")
+    r = check("--impl", fixture_impl(), "--expect", str(base))
+    assert r.returncode == 0, r.stdout
+    assert "fixed: 1 variant the baseline expects to fail now pass" in r.stdout
+    assert "fields/simple@split-2  (line 2: fail fields/simple@split-2)" in r.stdout
+    assert "stale: 1 baseline entry matched no variant" in r.stdout
+    assert "line 3: fail no/such-case" in r.stdout
+    assert "fixed=1 stale=1 status=pass" in r.stdout
+
+
+def test_a_malformed_baseline_ends_the_run_before_it_starts(tmp_path: Path):
+    base = tmp_path / "b.txt"
+    base.write_text("suite parser\nfial fields/simple\n")
+    r = check("--impl", fixture_impl(), "--expect", str(base))
+    assert r.returncode == 2
+    assert "b.txt:2: unknown verdict 'fial'" in one_line(r.stderr)
+    assert r.stdout == ""
+
+
+def test_every_bundled_adapters_recorded_results_parse():
+    found = 0
+    for m in bundled.manifests().values():
+        if m.baseline.exists():
+            b = load(m.baseline)
+            assert b.entries, m.name
+            suites = {e.suite for e in b.entries}
+            assert suites == {m.kind}, (m.name, suites)
+            assert all(e.reason for e in b.entries), f"{m.name}: every entry says why"
+            found += 1
+    assert found >= 3
