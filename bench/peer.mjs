@@ -1,6 +1,6 @@
 // peer.mjs - times the npm package eventsource-parser inside node over the
 // bytes of one benchmark workload (made by `ssespec-bench gen`), split into
-// feeds exactly as ssespec-bench splits them. Run by harness/bench.py.
+// feeds exactly as ssespec-bench splits them. Run by harness/commands/bench.py.
 //
 //   node bench/peer.mjs --lib DIR --file WORKLOAD.bin --events N
 //        [--split whole|1460|16k|random|1] [--random LENGTHS.u32] [--reps 5] [--ms 100]

@@ -1,7 +1,7 @@
 /*
  * ssespec_bench.c - ssespec-bench: throughput and memory of the reference
  * parser, and the memchr floor, over the workloads of workloads.c. The
- * harness (harness/bench.py, `./ssespec bench`) runs it and adds the node
+ * harness (harness/commands/bench.py, `./ssespec bench`) runs it and adds the node
  * peer; it can also be run by hand:
  *
  *   ssespec-bench info

@@ -76,7 +76,7 @@ HEADER = 5
 MAX_LENS = 15
 # Where scenario files are read from (recursively).
 SCENARIO_DIRS = ("corpus/scenarios", "tests/server/scenarios", "tests/client/scenarios",
-                 "tests/harness/scenarios")
+                 "tests/client_suite/scenarios")
 
 
 def header(flags: int = 0, limit_param: int = 0, k: int = 0, lens: list[int] | None = None) -> bytes:

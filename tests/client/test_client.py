@@ -10,9 +10,9 @@ variant then reads its verdict from the run's JSON results, and one checks
 that the run ended cleanly.
 
 The other tests drive ssespec-client-adapter by hand
-(harness/client_driver.py) against the scenario server (harness/server.py)
+(tests/support/client_driver.py) against the scenario server (harness/client_suite/scenario_server.py)
 on the same scenarios, with a test CA and a certificate for IP 127.0.0.1
-only (harness/certs.py), and an unrelated second CA.
+only (harness/setup/certs.py), and an unrelated second CA.
 
 Binaries, for the suite run (`--build`) as for the rest, come from build/asan
 if it has them (so leaks and memory errors fail the tests), else

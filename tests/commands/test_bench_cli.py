@@ -1,4 +1,4 @@
-"""Smoke tests of harness/bench.py (`./ssespec bench`): the shape of its
+"""Smoke tests of harness/commands/bench.py (`./ssespec bench`): the shape of its
 JSON, the kernels it can force, and its one-line errors. Tiny workloads and
 repetitions: these check the plumbing, not the figures (the figures are in
 docs/performance.md)."""

@@ -1,5 +1,5 @@
 """`./ssespec fuzz --impl`: differential fuzzing of a parser adapter against
-the reference parser (harness/difffuzz.py, harness/streamgen.py).
+the reference parser (harness/fuzz/difffuzz.py, harness/fuzz/streamgen.py).
 
 The units without adapters: signatures, the open-rule test, cuts, case
 files. Then whole runs against the literal Python parser of the peer tests

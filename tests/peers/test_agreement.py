@@ -1,12 +1,12 @@
 """The reference parser and the literal parser agree on thousands of random
 streams.
 
-Both are driven through the adapter protocol (harness/adapter.py's
+Both are driven through the adapter protocol (harness/protocol/parser.py's
 AdapterProcess), one process each, with many requests: the reference adapter
 as built by CMake (build/release, else build/asan; or
 $SSESPEC_REFERENCE_ADAPTER) and tests/support/literal_parser.py. Streams come
 from the seeded structure-aware generator that `./ssespec fuzz --impl` uses
-(harness/streamgen.py) and are cut into random chunks. Records are compared
+(harness/fuzz/streamgen.py) and are cut into random chunks. Records are compared
 exactly, except on streams with a retry value above 2^64-1 (open rule
 F9-range; they are counted). The seed is printed; SSESPEC_AGREEMENT_SEED
 picks another, SSESPEC_AGREEMENT_COUNT another number of streams (at least

@@ -3,8 +3,8 @@
 Adapters: adapters/eventsource (the npm package `eventsource` on Node.js's
 fetch) and adapters/chromium (Debian's Chromium, headless, its native
 `EventSource` in a page served by the scenario server). The tests check the
-hello line and a few protocol details by hand (harness/client_driver.py,
-against the scenario server of harness/server.py), and a few simple
+hello line and a few protocol details by hand (tests/support/client_driver.py,
+against the scenario server of harness/client_suite/scenario_server.py), and a few simple
 scenarios each, over HTTP and HTTPS, through the client suite itself
 (`./ssespec check --client NAME -k ...`); they skip with the reason when
 Node.js, npm or Chromium is missing and cannot be installed (not root, or
