@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from harness.core.records import diff, line, shorten
-from harness.core.results import FAIL, INFORMATIONAL, PASS, SKIPPED, Result, Run
+from harness.core.results import FAIL, INFORMATIONAL, PASS, SKIPPED, WARNING, Result, Run
 from harness.core.rules import RULES
 from harness.core.strings import SHOW_LIMIT, show
 
@@ -46,7 +46,7 @@ def failure(result: Result, about: str, chunks: list[bytes], kinds: list[str],
     title = rule.title if rule else ""
     data = b"".join(chunks)
     out = [
-        f"{'FAIL' if result.verdict == FAIL else 'INFORMATIONAL'} {result.id}",
+        f"{result.verdict.upper()} {result.id}",
         f"  rule:   {result.rule} {title}",
         f"  about:  {about}",
         f"  reason: {result.reason}",
@@ -85,7 +85,9 @@ def stderr_lines(stderr: str, label: str = "adapter stderr") -> list[str]:
 def summary_line(run: Run) -> str:
     s = run.summary()
     return (f"{s[PASS]} passed, {s[FAIL]} failed, {s[SKIPPED]} skipped, "
-            f"{s[INFORMATIONAL]} informational ({plural(s['total'], 'variant')}) in "
+            f"{s[INFORMATIONAL]} informational"
+            f"{', ' + plural(s[WARNING], 'warning') if s[WARNING] else ''} "
+            f"({plural(s['total'], 'variant')}) in "
             f"{run.seconds:.1f} s")
 
 
@@ -95,7 +97,7 @@ def machine_line(run: Run, impl: str, comparison: object | None = None) -> str:
     s = run.summary()
     fields = [f"suite={run.suite}", f"impl={json.dumps(impl)}", f"total={s['total']}",
               f"pass={s[PASS]}", f"fail={s[FAIL]}", f"skip={s[SKIPPED]}",
-              f"info={s[INFORMATIONAL]}"]
+              f"info={s[INFORMATIONAL]}", f"warn={s[WARNING]}"]
     failing = s[FAIL]
     if comparison is not None:
         c = comparison
@@ -115,11 +117,14 @@ def rule_table(run: Run) -> list[str]:
     rows = run.by_rule()
     if not rows:
         return []
-    lines = [f"{'rule':<13}{'pass':>7}{'fail':>7}{'skip':>7}{'info':>7}  title"]
+    warn = any(c[WARNING] for c in rows.values())   # a column only where there are any
+    lines = [f"{'rule':<13}{'pass':>7}{'fail':>7}{'skip':>7}{'info':>7}"
+             + (f"{'warn':>7}" if warn else "") + "  title"]
     for rid, c in rows.items():
         rule = RULES.get(rid)
         title = rule.title if rule else "(unknown rule)"
         if len(title) > 60:
             title = title[:57] + "..."
-        lines.append(f"{rid:<13}{c[PASS]:>7}{c[FAIL]:>7}{c[SKIPPED]:>7}{c[INFORMATIONAL]:>7}  {title}")
+        lines.append(f"{rid:<13}{c[PASS]:>7}{c[FAIL]:>7}{c[SKIPPED]:>7}{c[INFORMATIONAL]:>7}"
+                     + (f"{c[WARNING]:>7}" if warn else "") + f"  {title}")
     return lines

@@ -12,7 +12,11 @@ from harness.core.records import Record, line
 from harness.core.rules import RULES
 
 PASS, FAIL, SKIPPED, INFORMATIONAL = "pass", "fail", "skipped", "informational"
-VERDICTS = (PASS, FAIL, SKIPPED, INFORMATIONAL)
+# the producer suite's "not wrong, but worth fixing" (an uncarriable value
+# removed rather than refused, a recommended header missing): never fails a run
+WARNING = "warning"
+VERDICTS = (PASS, FAIL, SKIPPED, INFORMATIONAL, WARNING)
+NOT_PASSED = (FAIL, INFORMATIONAL, WARNING)   # the verdicts whose details are kept
 
 
 @dataclass
@@ -42,7 +46,7 @@ class Result:
                      "rule": self.rule, "verdict": self.verdict, "reason": self.reason}
         if self.baseline is not None:
             out["baseline"] = self.baseline
-        if self.verdict in (FAIL, INFORMATIONAL):
+        if self.verdict in NOT_PASSED:
             out["expected"] = self.expected
             out["actual"] = self.actual
             if self.error is not None:
@@ -151,9 +155,9 @@ def write_junit(run: Run, path: Path, details: dict[str, str] | None = None) -> 
             el.text = xml_safe(details.get(r.id) or _records_text(r))
         elif r.verdict == SKIPPED:
             ET.SubElement(tc, "skipped", {"message": xml_safe(r.reason)})
-        elif r.verdict == INFORMATIONAL:
+        elif r.verdict in (INFORMATIONAL, WARNING):
             out = ET.SubElement(tc, "system-out")
-            out.text = xml_safe(f"informational: {r.reason}\n" + (details.get(r.id) or _records_text(r)))
+            out.text = xml_safe(f"{r.verdict}: {r.reason}\n" + (details.get(r.id) or _records_text(r)))
     path.parent.mkdir(parents=True, exist_ok=True)
     root = ET.Element("testsuites", {"tests": str(s["total"]), "failures": str(s[FAIL]),
                                      "errors": "0", "skipped": str(s[SKIPPED]),

@@ -23,6 +23,8 @@ class Rule:
     # standard's fetch (their adapter's hello says "fetch": true); for any
     # other client a mismatch is informational.
     fetch_only: bool = False
+    # A recommendation ("should"): a mismatch is a warning, not a failure.
+    advisory: bool = False
 
 
 RULES: dict[str, Rule] = {
@@ -72,6 +74,16 @@ RULES: dict[str, Rule] = {
         Rule("C7-id-buffer", "a new stream's id buffer starts empty or from the last ID", open=True),
         Rule("C8", "framing, chunk and TCP boundaries do not change the events"),
         Rule("C9", "close() ends the connection with no reconnection"),
+        # P: producing a stream (encoders and servers)
+        Rule("P1", "data with line breaks is written as several data lines"),
+        Rule("P2", "an event type, id or comment with CR or LF is refused, never written raw"),
+        Rule("P3", "an id with U+0000 is refused; an empty id is written"),
+        Rule("P4", "one space after the colon keeps a value's own leading spaces"),
+        Rule("P5", "each event ends with an empty line; retry is digits; values stay in their line"),
+        Rule("P6", "200, Content-Type text/event-stream (utf-8), no Content-Length, HTTP framing"),
+        Rule("P6-cache", "Cache-Control: no-cache is recommended", advisory=True),
+        Rule("P6-flush", "each event reaches the client when written (no buffering)"),
+        Rule("P7", "the server notices a client that went away"),
     ]
 }
 

@@ -11,12 +11,10 @@ a bounded tail, and lines naming a stream id are kept per stream.
 from __future__ import annotations
 
 import json
-import os
 import re
-import time
 from dataclasses import dataclass, field
 
-from harness.protocol.process import READ_SIZE, AdapterProcessBase, check_hello, preview
+from harness.protocol.process import AdapterProcessBase, check_hello, preview
 
 CLIENT_KINDS = ("open", "event", "error", "closed", "failure")
 # The fields each report kind carries (besides "stream" and "kind").
@@ -80,6 +78,7 @@ def close_command(stream: str) -> dict:
 
 class ClientAdapterProcess(AdapterProcessBase):
     hello_error = ClientHelloError
+    failure = ClientAdapterFailure
 
     def __init__(self, argv: list[str], env: dict[str, str]) -> None:
         super().__init__(argv, MAX_REPORT_LINE, env)
@@ -88,8 +87,6 @@ class ClientAdapterProcess(AdapterProcessBase):
         self.stream_stderr: dict[str, list[str]] = {}   # filled for ids in `watching`
         self.watching: set[str] = set()
         self._err_line = bytearray()
-        self._in = bytearray()
-        self._in_stuck_since: float | None = None
 
     # ------------------------------------------------------------ lifecycle
 
@@ -114,77 +111,17 @@ class ClientAdapterProcess(AdapterProcessBase):
             pass
         return super().stop()
 
-    # ------------------------------------------------------------ stdin
-
-    def send(self, cmd: dict) -> None:
-        self._in += json.dumps(cmd, ensure_ascii=True).encode("ascii") + b"\n"
-        self.on_writable()
-
-    @property
-    def wants_write(self) -> bool:
-        return bool(self._in)
-
-    def on_writable(self) -> None:
-        """Write what the adapter will take; ClientAdapterFailure when it is gone."""
-        if not self._in:
-            return
-        try:
-            n = os.write(self.fd_in, self._in[:READ_SIZE])
-        except BlockingIOError:
-            n = 0
-        except OSError:
-            raise ClientAdapterFailure(self.end_reason(wrote=True)) from None
-        if n:
-            del self._in[:n]
-            self._in_stuck_since = None
-        elif self._in_stuck_since is None:
-            self._in_stuck_since = time.monotonic()
-
-    def stuck_for(self) -> float:
-        """Seconds the adapter has not read its stdin while commands waited."""
-        if not self._in or self._in_stuck_since is None:
-            return 0.0
-        return time.monotonic() - self._in_stuck_since
-
-    def flush(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while self._in and time.monotonic() < deadline:
-            self.on_writable()
-            if self._in:
-                time.sleep(0.01)
-
     # ------------------------------------------------------------ stdout
 
     def on_readable(self) -> list[dict]:
         """The reports that arrived; ClientAdapterFailure for EOF (the
         adapter exited or closed stdout), an endless line, or a line that is
         not a JSON report object with a "stream" and a "kind" string."""
-        if not self.read_out():
-            raise ClientAdapterFailure(self.end_reason())
-        out = []
-        end = self._out.rfind(b"\n")
-        if end < 0:
-            if len(self._out) > self.max_line:
-                raise ClientAdapterFailure(f"the adapter wrote a line longer than "
-                                           f"{self.max_line} bytes")
-            return out
-        chunk = bytes(self._out[:end])
-        del self._out[:end + 1]
-        for raw in chunk.split(b"\n"):
-            if not raw.strip():
-                continue
-            try:
-                obj = json.loads(raw)
-            except (ValueError, UnicodeDecodeError, RecursionError):
-                raise ClientAdapterFailure(f"the adapter wrote a line that is not JSON: "
-                                           f"{preview(raw)}") from None
-            if not isinstance(obj, dict):
-                raise ClientAdapterFailure(f"the adapter wrote JSON that is not an object: "
-                                           f"{preview(raw)}")
+        out = self.read_objects()
+        for obj in out:
             if not isinstance(obj.get("stream"), str) or not isinstance(obj.get("kind"), str):
                 raise ClientAdapterFailure(f'the adapter wrote a report without a "stream" and '
-                                           f'a "kind" string: {preview(raw)}')
-            out.append(obj)
+                                           f'a "kind" string: {preview(json.dumps(obj).encode())}')
         return out
 
     # ------------------------------------------------------------ stderr

@@ -83,11 +83,29 @@ def check_hello(line: bytes, kinds: Sequence[str], error: type[Exception]) -> tu
     return h, list(dict.fromkeys(reports))
 
 
+class AdapterFailure(Exception):
+    """The adapter did not answer properly: the case fails with this reason
+    and the process is restarted before the next request."""
+
+    def __init__(self, reason: str, timed_out: bool = False, malformed: bool = False) -> None:
+        super().__init__(reason)
+        self.timed_out = timed_out
+        # the line was a response to the case, with contents that break the
+        # protocol: the case fails, but the process is in step and is kept
+        self.malformed = malformed
+
+
 class AdapterProcessBase:
     """One adapter process. Subclasses name the exception for a failed start
-    (hello_error), check the hello (parse_hello) and speak the protocol."""
+    (hello_error) and for a broken exchange (failure), check the hello
+    (parse_hello) and speak the protocol. Besides the start and stop, it
+    offers the pieces of an exchange driven by the caller's event loop
+    (commands queued with send() and written by on_writable(), JSON objects
+    read by read_objects()), for protocols whose reports come when they
+    come (the client protocol, served producers)."""
 
     hello_error: type[Exception] = Exception
+    failure: type[Exception] = AdapterFailure
 
     def __init__(self, argv: list[str], max_line: int, env: dict[str, str] | None = None) -> None:
         self.argv = argv
@@ -97,6 +115,8 @@ class AdapterProcessBase:
         self.stderr_tail = bytearray()
         self.stderr_total = 0
         self._out = bytearray()
+        self._in = bytearray()                 # commands not yet written
+        self._in_stuck_since: float | None = None
         self._killed = False
         self.last_output = time.monotonic()   # when stdout last gave bytes
 
@@ -254,6 +274,74 @@ class AdapterProcessBase:
         """Bytes read from stdout and not yet taken as lines."""
         return len(self._out)
 
+    # ------------------------------------------------------------ commands
+
+    def send(self, cmd: dict) -> None:
+        """Queue one command line and write what the adapter takes now."""
+        self._in += json.dumps(cmd, ensure_ascii=True).encode("ascii") + b"\n"
+        self.on_writable()
+
+    @property
+    def wants_write(self) -> bool:
+        return bool(self._in)
+
+    def on_writable(self) -> None:
+        """Write what the adapter will take; self.failure when it is gone."""
+        if not self._in:
+            return
+        try:
+            n = os.write(self.fd_in, self._in[:READ_SIZE])
+        except BlockingIOError:
+            n = 0
+        except OSError:
+            raise self.failure(self.end_reason(wrote=True)) from None
+        if n:
+            del self._in[:n]
+            self._in_stuck_since = None
+        elif self._in_stuck_since is None:
+            self._in_stuck_since = time.monotonic()
+
+    def stuck_for(self) -> float:
+        """Seconds the adapter has not read its stdin while commands waited."""
+        if not self._in or self._in_stuck_since is None:
+            return 0.0
+        return time.monotonic() - self._in_stuck_since
+
+    def flush(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while self._in and time.monotonic() < deadline:
+            self.on_writable()
+            if self._in:
+                time.sleep(0.01)
+
+    def read_objects(self) -> list[dict]:
+        """The JSON objects of the whole lines that arrived on stdout;
+        self.failure for EOF (the adapter exited or closed stdout), an
+        endless line, or a line that is not a JSON object."""
+        if not self.read_out():
+            raise self.failure(self.end_reason())
+        out: list[dict] = []
+        end = self._out.rfind(b"\n")
+        if end < 0:
+            if len(self._out) > self.max_line:
+                raise self.failure(f"the adapter wrote a line longer than {self.max_line} bytes")
+            return out
+        chunk = bytes(self._out[:end])
+        del self._out[:end + 1]
+        for raw in chunk.split(b"\n"):
+            if not raw.strip():
+                continue
+            try:
+                obj = json.loads(raw)
+            except (ValueError, UnicodeDecodeError, RecursionError):
+                raise self.failure(f"the adapter wrote a line that is not JSON: "
+                                   f"{preview(raw)}") from None
+            if not isinstance(obj, dict):
+                raise self.failure(f"the adapter wrote JSON that is not an object: "
+                                   f"{preview(raw)}")
+            out.append(obj)
+        return out
+
     # ------------------------------------------------------------ stderr
 
     def read_stderr(self, reads: int = 16) -> bool:
@@ -301,3 +389,118 @@ class AdapterProcessBase:
         if self._out:
             reason += f" (it wrote {preview(self._out)} without a newline)"
         return reason
+
+
+class LineAdapter(AdapterProcessBase):
+    """An adapter spoken to one request line at a time (the parser and server
+    protocols): request() writes a line and returns one response line, with
+    a deadline and a size bound; stderr is kept meanwhile."""
+
+    def __init__(self, argv: list[str], max_line: int, env: dict[str, str] | None = None) -> None:
+        super().__init__(argv, max_line, env)
+        self._scan = 0
+        self._sel: selectors.BaseSelector | None = None
+
+    def _start_lines(self, timeout: float) -> object:
+        hello = self._start(timeout)
+        self._sel = selectors.DefaultSelector()
+        self._sel.register(self.fd_out, selectors.EVENT_READ, "out")
+        self._sel.register(self.fd_err, selectors.EVENT_READ, "err")
+        return hello
+
+    def _close(self) -> None:
+        if self._sel is not None:
+            self._sel.close()
+            self._sel = None
+        if self.proc is not None:
+            super()._close()
+        self._out.clear()
+        self._scan = 0
+
+    def stderr_since(self, mark: int) -> bytes:
+        """What the adapter wrote to stderr since stderr_total was mark (as far as kept)."""
+        self.read_stderr(64)
+        n = self.stderr_total - mark
+        return bytes(self.stderr_tail[-n:]) if n > 0 else b""
+
+    # ------------------------------------------------------------ requests
+    def request(self, line: bytes, timeout: float, max_line: int | None = None) -> bytes:
+        """Send one request line; return one response line (without its LF),
+        at most max_line bytes (default: the process's bound). AdapterFailure
+        names the problem; the caller then kills the process."""
+        if self.proc is None or self._sel is None:
+            raise AdapterFailure("the adapter is not running")
+        return self._exchange(line, timeout, "response", max_line or self.max_line)
+
+    def _exchange(self, send: bytes, timeout: float, what: str, max_line: int) -> bytes:
+        assert self.proc is not None and self._sel is not None
+        deadline = time.monotonic() + timeout
+        view = memoryview(send)
+        in_fd = self.fd_in
+        writing = False
+        if view:
+            view = self.write_some(view)
+            if view:
+                self._sel.register(in_fd, selectors.EVENT_WRITE, "in")
+                writing = True
+        try:
+            while True:
+                line = self.take_line()
+                if line is not None:
+                    return line
+                if len(self._out) > max_line:
+                    raise AdapterFailure(
+                        f"the {what} line is longer than {max_line} bytes: "
+                        f"{preview(self._out)}")
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    sent = "" if not view else f" (it had not read all of the request: {len(view)} bytes left)"
+                    raise AdapterFailure(f"no {what} within {timeout:g} s{sent}", timed_out=True)
+                events = self._sel.select(left)
+                for key, _ in events:
+                    if key.data == "in":
+                        view = self.write_some(view)
+                        if not view:
+                            self._sel.unregister(in_fd)
+                            writing = False
+                    elif key.data == "out":
+                        if not self.read_out():
+                            raise AdapterFailure(self._eof_reason(what))
+                    else:
+                        self._read_err()
+        finally:
+            if writing and self._sel is not None:
+                self._sel.unregister(in_fd)
+
+    # The pieces of _exchange, also used by harness/difffuzz.py, which
+    # serves several adapters' pipes in one loop.
+
+    def write_some(self, view: memoryview) -> memoryview:
+        """Write what stdin takes now of view; return the rest.
+        AdapterFailure when stdin is closed."""
+        try:
+            n = os.write(self.fd_in, view[:READ_SIZE])
+        except BlockingIOError:
+            return view
+        except (BrokenPipeError, OSError):
+            raise AdapterFailure(self._eof_reason("response", wrote=True)) from None
+        return view[n:]
+
+    def take_line(self) -> bytes | None:
+        """The next whole line read from stdout (without its LF), or None."""
+        i = self._out.find(b"\n", self._scan)
+        if i < 0:
+            self._scan = len(self._out)
+            return None
+        line = bytes(self._out[:i])
+        del self._out[: i + 1]
+        self._scan = 0
+        return line
+
+    def _read_err(self) -> None:
+        assert self._sel is not None and self.proc is not None and self.proc.stderr is not None
+        if not self.read_stderr(1) and not self.proc.stderr.closed:
+            self._sel.unregister(self.fd_err)
+
+    def _eof_reason(self, what: str, wrote: bool = False) -> str:
+        return self.end_reason(f" before its {what}", wrote)

@@ -29,8 +29,8 @@ from harness.core.expect import Comparison, ExpectError, SuiteBaseline
 from harness.core.expect import load as load_baseline
 from harness.core.paths import ROOT  # noqa: E402
 from harness.core.report import plural
-from harness.core.results import (FAIL, INFORMATIONAL, PASS, SKIPPED, Result, Run, write_json,
-                                  write_junit)
+from harness.core.results import (FAIL, INFORMATIONAL, NOT_PASSED, PASS, SKIPPED, WARNING,
+                                  Result, Run, write_json, write_junit)
 from harness.core.select import SelectError, Selection
 from harness.setup.bundled import Impl
 
@@ -116,8 +116,8 @@ class SuiteItem(pytest.Item):
             raise VariantFailed(result)
         if result.verdict == SKIPPED:
             pytest.skip(result.reason)
-        if result.verdict == INFORMATIONAL:
-            self.user_properties.append(("verdict", INFORMATIONAL))
+        if result.verdict in (INFORMATIONAL, WARNING):
+            self.user_properties.append(("verdict", result.verdict))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> str:  # type: ignore[override]
         if isinstance(excinfo.value, VariantFailed):
@@ -334,14 +334,15 @@ class Suite:
         if self.quiet:
             return
         if self.verbose:
-            word = {PASS: "PASS", FAIL: "FAIL", SKIPPED: "SKIP", INFORMATIONAL: "INFO"}[r.verdict]
+            word = {PASS: "PASS", FAIL: "FAIL", SKIPPED: "SKIP", INFORMATIONAL: "INFO",
+                    WARNING: "WARN"}[r.verdict]
             self._say(f"{word:<5} {r.id}" + (f"  ({r.reason})" if r.reason else ""))
             return
         if r.case != self._case:
             self._flush_case()
             self._case = r.case
-        rank = {"": 0, ".": 1, "s": 0, "i": 2, "F": 3}
-        mark = {PASS: ".", FAIL: "F", SKIPPED: "s", INFORMATIONAL: "i"}[r.verdict]
+        rank = {"": 0, ".": 1, "s": 0, "i": 2, "w": 2, "F": 3}
+        mark = {PASS: ".", FAIL: "F", SKIPPED: "s", INFORMATIONAL: "i", WARNING: "w"}[r.verdict]
         if not self._case_mark or rank[mark] > rank[self._case_mark]:
             self._case_mark = mark
         if self._case_mark == "s" and mark == ".":
@@ -360,8 +361,10 @@ class Suite:
     # ------------------------------------------------------------ the end
 
     def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, str] | None:
-        if report.when == "call" and report.passed and ("verdict", INFORMATIONAL) in report.user_properties:
-            return "informational", "i", "INFORMATIONAL"
+        if report.when == "call" and report.passed:
+            for verdict, letter in ((INFORMATIONAL, "i"), (WARNING, "w")):
+                if ("verdict", verdict) in report.user_properties:
+                    return verdict, letter, verdict.upper()
         return None
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
@@ -392,7 +395,7 @@ class Suite:
             write_json(self.run, Path(opt("results_json")))
         if opt("results_junit"):
             details = {r.id: self.details(r) for r in self.run.results
-                       if r.verdict in (FAIL, INFORMATIONAL)}
+                       if r.verdict in NOT_PASSED}
             write_junit(self.run, Path(opt("results_junit")), details)
         if self.own_report:
             self._flush_case()
@@ -411,7 +414,8 @@ class Suite:
         assert self.run is not None
         results = self.run.results
         self._say("")
-        for verdict, title in ((FAIL, "failures"), (INFORMATIONAL, "informational")):
+        for verdict, title in ((FAIL, "failures"), (WARNING, "warnings"),
+                               (INFORMATIONAL, "informational")):
             groups: dict[str, list[Result]] = {}
             for r in results:
                 if r.verdict == verdict and not r.expected_failure:
@@ -434,7 +438,8 @@ class Suite:
                     self._say("")
                 else:
                     more = f" (and {plural(len(rs) - 1, 'more variant')})" if len(rs) > 1 else ""
-                    self._say(f"{'FAIL' if verdict == FAIL else 'INFO'} {rs[0].id}: {rs[0].reason}{more}")
+                    word = {FAIL: "FAIL", WARNING: "WARN", INFORMATIONAL: "INFO"}[verdict]
+                    self._say(f"{word} {rs[0].id}: {rs[0].reason}{more}")
             if len(groups) > full:
                 self._say(f"({'run with -v to see every report in full; ' if not self.verbose else ''}"
                           "--json FILE has them all)")

@@ -33,6 +33,12 @@ def test_same_fetch_only_rules():
         {r.id for r in RULES.values() if r.fetch_only}
 
 
+def test_same_advisory_rules():
+    doc = doc_rules()
+    assert {r for r, text in doc.items() if text.startswith("**advisory**")} == \
+        {r.id for r in RULES.values() if r.advisory}
+
+
 def test_every_named_rule_is_known():
     named = set()
     for path in list((ROOT / "corpus").rglob("*.case")) + list((ROOT / "corpus").rglob("*.scenario")):
