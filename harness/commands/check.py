@@ -14,7 +14,7 @@ from pathlib import Path
 from harness.commands import Command
 from harness.core import expect, report
 from harness.core.errors import Fatal
-from harness.core.paths import CASES, ROOT, SCENARIOS
+from harness.core.paths import CASES, PRODUCERS, ROOT, SCENARIOS
 from harness.core.results import merge_json, merge_junit
 from harness.setup import build, bundled, deps
 from harness.suite.session import NothingSelected, RunOptions, run_suite
@@ -23,11 +23,13 @@ DESCRIPTION = """\
 Run the conformance suites and report the verdicts (docs/results.md,
 docs/client-suite.md).
 
-  ./ssespec check                      both suites against the reference
-                                       parser and client
+  ./ssespec check                      all three suites against the reference
+                                       parser, client and producer
   ./ssespec check --impl CMD|NAME      the parser suite (docs/adapter-protocol.md)
   ./ssespec check --client [CMD|NAME]  the client suite (docs/client-adapter-protocol.md)
-  ./ssespec check --impl X --client Y  both, with those adapters
+  ./ssespec check --server [CMD|NAME]  the producer suite: encoders and SSE servers
+                                       (docs/server-adapter-protocol.md)
+  ./ssespec check --impl X --client Y  those suites, with those adapters
   ./ssespec check --list -k bom        the variants a selection picks, not run
 
 Selection: -k takes variant ids as reports print them (bom/strip@split-5,
@@ -40,7 +42,9 @@ Exit status: 0 every variant passed (skipped and informational allowed),
 def _epilog() -> str:
     return ("Bundled parser adapters (--impl NAME):\n" + "\n".join(bundled.listing())
             + "\n\nBundled client adapters (--client NAME):\n"
-            + "\n".join(bundled.listing("client")))
+            + "\n".join(bundled.listing("client"))
+            + "\n\nBundled producer adapters (--server NAME):\n"
+            + "\n".join(bundled.listing("server")))
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -51,6 +55,10 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--client", nargs="?", const="reference", default=None, metavar="CMD|NAME",
                    help="run the client suite against 'reference' (the default: the built "
                    "reference client), a bundled client adapter's name, or a command line")
+    p.add_argument("--server", nargs="?", const="reference", default=None, metavar="CMD|NAME",
+                   help="run the producer suite against 'reference' (the default: the built "
+                   "reference encoder, serving), a bundled producer adapter's name, or a "
+                   "command line")
     p.add_argument("--build", default="release", choices=sorted(build.KINDS),
                    help="which build of the reference adapters and the scenario server "
                    "(default release)")
@@ -58,6 +66,9 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="the parser suite's case directory (default corpus/cases)")
     p.add_argument("--scenarios", default=str(SCENARIOS), metavar="DIR",
                    help="the client suite's scenario directory (default corpus/scenarios)")
+    p.add_argument("--producers", default=str(PRODUCERS), metavar="DIR",
+                   help="the producer suite's case directory (.encode and .served files; "
+                   "default corpus/producers)")
     p.add_argument("-k", metavar="EXPR", help="only variants whose ids contain these terms, "
                    "or of these rules (see above)")
     p.add_argument("-m", metavar="EXPR", help="only variants with these markers: variant_whole, "
@@ -118,7 +129,7 @@ def _check_args(args: argparse.Namespace) -> None:
         raise Fatal("--timeout must be over 0 and at most 3600 seconds")
     if args.max_streams is not None and args.max_streams < 1:
         raise Fatal("--max-streams must be at least 1")
-    for flag in ("impl", "client"):
+    for flag in ("impl", "client", "server"):
         value = getattr(args, flag)
         if value is not None and not value.strip():
             raise Fatal(f"--{flag} is empty: give 'reference', a bundled adapter's name or a "
@@ -149,14 +160,19 @@ def plan(args: argparse.Namespace, out: object) -> list[Planned]:
     """The suites this check runs, set up (adapters resolved and installed)."""
     from harness.client_suite.plugin import ClientSuite
     from harness.parser_suite.plugin import ParserSuite
+    from harness.server_suite.plugin import ServerSuite
 
-    run_parser = args.impl is not None or args.client is None
-    run_client = args.client is not None or args.impl is None
-    cases, scenarios = Path(args.cases), Path(args.scenarios)
+    none = args.impl is None and args.client is None and args.server is None
+    run_parser = args.impl is not None or none
+    run_client = args.client is not None or none
+    run_server = args.server is not None or none
+    cases, scenarios, producers = Path(args.cases), Path(args.scenarios), Path(args.producers)
     if run_parser and not cases.is_dir():
         raise Fatal(f"--cases {args.cases}: no such directory")
     if run_client and not scenarios.is_dir():
         raise Fatal(f"--scenarios {args.scenarios}: no such directory")
+    if run_server and not producers.is_dir():
+        raise Fatal(f"--producers {args.producers}: no such directory")
     deps.ensure("pytest")
     base = RunOptions(k=args.k, m=args.m, rules=args.rule, list_only=args.list,
                       exitfirst=args.exitfirst, timeout=args.timeout, json=args.json,
@@ -194,12 +210,21 @@ def plan(args: argparse.Namespace, out: object) -> list[Planned]:
                                          SCENARIOS))
         planned.append(Planned(suite, "harness.client_suite.plugin", scenarios,
                                RunOptions(**{**vars(base), "extra": extra})))
+    if run_server:
+        label = args.server or bundled.REFERENCE
+        producer = bundled.resolve(label, "server", build_kind=args.build)
+        suite = ServerSuite(impl=producer, out=out,  # type: ignore[arg-type]
+                            rerun=_rerun("--server", label, args, "--producers", producers,
+                                         PRODUCERS))
+        extra = ["--producers", str(producers), "--server-build", args.build, *common]
+        planned.append(Planned(suite, "harness.server_suite.plugin", producers,
+                               RunOptions(**{**vars(base), "extra": extra})))
     return planned
 
 
 def run(args: argparse.Namespace) -> int:
-    """The parser suite, the client suite, or both (no target given, or both
-    --impl and --client): exit status the worse of the two."""
+    """The suites named by --impl, --client and --server (all three when none
+    is named): exit status the worst of them."""
     _check_args(args)
     out = sys.stderr if args.json == "-" else sys.stdout
     planned = plan(args, out)
@@ -260,7 +285,7 @@ def run(args: argparse.Namespace) -> int:
     return max(rcs) if rcs else 2
 
 
-COMMANDS = [Command("check", "run the conformance suites (parser, client, or both)", run,
+COMMANDS = [Command("check", "run the conformance suites (parser, client, producer)", run,
                     configure, DESCRIPTION, _epilog)]
 
 __all__ = ["COMMANDS", "ROOT"]

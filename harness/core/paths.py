@@ -8,6 +8,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "corpus"
 CASES = CORPUS / "cases"
 SCENARIOS = CORPUS / "scenarios"
+PRODUCERS = CORPUS / "producers"
 REGRESSIONS = CORPUS / "regressions"
 ADAPTERS = ROOT / "adapters"
 BUILD = ROOT / "build"

@@ -171,6 +171,54 @@ def fields(args: str, allowed: tuple[str, ...], where: str,
     return out
 
 
+# ---------------------------------------------------------------- records
+
+RECORD_KEYWORDS = ("event", "retry", "comment", "end")
+
+
+def parse_record(keyword: str, args: str, where: str,
+                 error: type[FormatError] = FormatError) -> dict:
+    """One expected record of a case file (`event data=... type=... id=...`,
+    `retry N`, `comment EXPR`, `end id=...`): the parser adapter protocol's
+    record."""
+    if keyword == "event":
+        f = fields(args, ("type", "data", "id"), where, error)
+        if "data" not in f:
+            raise error(f"{where}: an event needs data=")
+        return {"kind": "event", "type": f.get("type", "message"), "data": f["data"],
+                "lastEventId": f.get("id", "")}
+    if keyword == "retry":
+        if not re.fullmatch(r"\d+", args.strip()):
+            raise error(f"{where}: retry needs a non-negative integer, got {args.strip()!r}")
+        return {"kind": "retry", "ms": int(args.strip())}
+    if keyword == "comment":
+        return {"kind": "comment",
+                "text": text_of(whole_expression(args, False, where, error), where, error)}
+    if keyword == "end":
+        f = fields(args, ("id",), where, error)
+        return {"kind": "end", "lastEventId": f.get("id", "")}
+    raise error(f"{where}: unknown record {keyword!r} (records: {', '.join(RECORD_KEYWORDS)})")
+
+
+def write_record(r: dict) -> str:
+    """One record as its case-file line (parse_record reads it back)."""
+    k = r["kind"]
+    if k == "event":
+        s = f"event data={text_expression_of(r['data'])}"
+        if r.get("type", "message") != "message":
+            s += f" type={quote_text(r['type'])}"
+        if r.get("lastEventId"):
+            s += f" id={quote_text(r['lastEventId'])}"
+        return s
+    if k == "retry":
+        return f"retry {int(r['ms'])}"
+    if k == "comment":
+        return f"comment {text_expression_of(r['text'])}"
+    if k == "end":
+        return "end" + (f" id={quote_text(r['lastEventId'])}" if r.get("lastEventId") else "")
+    raise ValueError(f"no case-file line for a {k!r} record")
+
+
 # ---------------------------------------------------------------- writing
 
 

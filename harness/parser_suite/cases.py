@@ -15,8 +15,8 @@ from pathlib import Path
 
 from harness.core.records import Record
 from harness.core.rules import RULES
-from harness.core.strings import (MAX_BYTES, MAX_REPEAT, FormatError, expression_of, fields,
-                                  quote_text, text_expression_of, text_of, whole_expression)
+from harness.core.strings import (MAX_BYTES, MAX_REPEAT, RECORD_KEYWORDS, FormatError,
+                                  expression_of, parse_record, whole_expression, write_record)
 
 DEFAULT_TIMEOUT = 5.0
 MAX_CASE_BYTES = MAX_BYTES  # generated input or expected text of one case
@@ -53,27 +53,6 @@ class Case:
 # ---------------------------------------------------------------- parsing
 
 
-def _record(keyword: str, args: str, where: str) -> Record:
-    if keyword == "event":
-        f = fields(args, ("type", "data", "id"), where, CaseError)
-        if "data" not in f:
-            raise CaseError(f"{where}: an event needs data=")
-        return {"kind": "event", "type": f.get("type", "message"), "data": f["data"],
-                "lastEventId": f.get("id", "")}
-    if keyword == "retry":
-        if not re.fullmatch(r"\d+", args.strip()):
-            raise CaseError(f"{where}: retry needs a non-negative integer, got {args.strip()!r}")
-        return {"kind": "retry", "ms": int(args.strip())}
-    if keyword == "comment":
-        return {"kind": "comment",
-                "text": text_of(whole_expression(args, False, where, CaseError), where, CaseError)}
-    if keyword == "end":
-        f = fields(args, ("id",), where, CaseError)
-        return {"kind": "end", "lastEventId": f.get("id", "")}
-    raise AssertionError(keyword)
-
-
-RECORD_KEYWORDS = ("event", "retry", "comment", "end")
 ONCE_KEYWORDS = ("about", "rule", "open", "timeout")
 
 
@@ -140,7 +119,7 @@ def parse_case(text: str, name: str, path: Path) -> Case:
         elif keyword in RECORD_KEYWORDS:
             if records and records[-1]["kind"] == "end":
                 raise CaseError(f"{where}: no record may follow end")
-            rec = _record(keyword, args, where)
+            rec = parse_record(keyword, args, where, CaseError)
             if keyword == "end" and count != 1:
                 raise CaseError(f"{where}: end comes once")
             records.extend(dict(rec) for _ in range(count))
@@ -175,25 +154,6 @@ def load_all(root: Path) -> list[Case]:
 # ---------------------------------------------------------------- writing
 
 
-def record_directive(r: Record) -> str:
-    """One expected record as its case-file line."""
-    k = r["kind"]
-    if k == "event":
-        s = f"event data={text_expression_of(r['data'])}"
-        if r.get("type", "message") != "message":
-            s += f" type={quote_text(r['type'])}"
-        if r.get("lastEventId"):
-            s += f" id={quote_text(r['lastEventId'])}"
-        return s
-    if k == "retry":
-        return f"retry {int(r['ms'])}"
-    if k == "comment":
-        return f"comment {text_expression_of(r['text'])}"
-    if k == "end":
-        return "end" + (f" id={quote_text(r['lastEventId'])}" if r.get("lastEventId") else "")
-    raise ValueError(f"no case-file line for a {k!r} record")
-
-
 def case_text(about: str, rule: str, chunks: list[bytes], records: list[Record],
               comments: list[str] = (), open_reason: str | None = None) -> str:
     """A whole case file: comment lines, about, rule, open, the chunks and
@@ -204,5 +164,5 @@ def case_text(about: str, rule: str, chunks: list[bytes], records: list[Record],
     if open_reason:
         lines.append(f"open {open_reason}")
     lines += [f"chunk {expression_of(c)}" for c in chunks]
-    lines += [record_directive(r) for r in records]
+    lines += [write_record(r) for r in records]
     return "\n".join(lines) + "\n"

@@ -21,18 +21,7 @@ from harness.parser_suite.variants import BYTES, Variant
 from harness.protocol.parser import (MAX_LINE, AdapterFailure, AdapterProcess, Hello, HelloError,
                                      decode_response, describe_exit, encode_bytewise,
                                      encode_request, response_limit)
-
-# Bound the time a broken adapter can cost. After CASE_TIMEOUTS timeouts
-# among one case's variants, its remaining variants fail without being
-# sent. After TIMEOUT_STREAK timeouts in a row, TIMEOUT_BUDGET timeouts in
-# all (an adapter that hangs now and then, say on every fifth request after
-# each restart), or FAILURE_STREAK failed exchanges of any kind (crash,
-# garbage, ...) with no proper answer in between, every remaining variant
-# fails without being sent: hangs would otherwise make a run take hours.
-CASE_TIMEOUTS = 2
-TIMEOUT_STREAK = 5
-TIMEOUT_BUDGET = 20
-FAILURE_STREAK = 200
+from harness.suite.budget import Budget
 
 
 def encode_variant(v: Variant) -> bytes:
@@ -52,11 +41,7 @@ class Runner:
         self.proc: AdapterProcess | None = None
         self.restarts = 0
         self.end_note: str | None = None
-        self.timeouts = 0
-        self._timeouts_in_row = 0
-        self._failures_in_row = 0
-        self._case_timeouts: dict[str, int] = {}
-        self._given_up: str | None = None
+        self.budget = Budget()   # harness/suite/budget.py
 
     # ------------------------------------------------------------ process
 
@@ -127,11 +112,9 @@ class Runner:
         if not expected:
             kinds = ", ".join(sorted(v.case.kinds))
             return self._result(v, SKIPPED, f"the adapter does not report {kinds} records")
-        if self._given_up:
-            return self._result(v, FAIL, f"not run: {self._given_up}", expected=expected)
-        if self._case_timeouts.get(v.case.name, 0) >= CASE_TIMEOUTS:
-            return self._result(v, FAIL, f"not run: {CASE_TIMEOUTS} variants of this case timed out",
-                                expected=expected)
+        why = self.budget.case_given_up(v.case.name)
+        if why:
+            return self._result(v, FAIL, f"not run: {why}", expected=expected)
         if self.proc is None or not self.proc.running:
             self._restart()
         assert self.proc is not None
@@ -144,26 +127,12 @@ class Runner:
             stderr = self.proc.stderr_since(mark).decode("utf-8", "replace")
             if not e.malformed:
                 self.kill()
-                self._count_failure(v, e.timed_out)
+                self.budget.failed(v.case.name, e.timed_out)
             return self._result(v, FAIL, str(e), expected=expected, stderr=stderr)
-        self._timeouts_in_row = self._failures_in_row = 0
+        self.budget.answered()
         verdict = judge(expected, response, self.reports, open_reason(v.case))
         if verdict.verdict == PASS:
             return self._result(v, verdict.verdict)
         stderr = self.proc.stderr_since(mark).decode("utf-8", "replace")
         return self._result(v, verdict.verdict, verdict.reason, expected=expected,
                             actual=verdict.actual, error=verdict.error, stderr=stderr)
-
-    def _count_failure(self, v: Variant, timed_out: bool) -> None:
-        self._failures_in_row += 1
-        if timed_out:
-            self.timeouts += 1
-            self._timeouts_in_row += 1
-            self._case_timeouts[v.case.name] = self._case_timeouts.get(v.case.name, 0) + 1
-        if self._timeouts_in_row >= TIMEOUT_STREAK:
-            self._given_up = f"the adapter timed out on {TIMEOUT_STREAK} requests in a row"
-        elif self.timeouts >= TIMEOUT_BUDGET:
-            self._given_up = (f"the adapter timed out {TIMEOUT_BUDGET} times in this run "
-                              "(the run's budget of timeouts)")
-        elif self._failures_in_row >= FAILURE_STREAK:
-            self._given_up = f"the adapter failed {FAILURE_STREAK} requests in a row"

@@ -127,6 +127,9 @@ class AdapterProcess(LineAdapter):
 
     hello_error = HelloError
 
+    def __init__(self, argv: list[str], max_line: int = MAX_LINE) -> None:
+        super().__init__(argv, max_line)
+
     def parse_hello(self, line: bytes) -> Hello:
         return parse_hello(line)
 

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from harness.core.records import shorten
-from harness.protocol.process import (AdapterFailure, LineAdapter, describe_exit, preview)
+from harness.protocol.process import AdapterFailure, LineAdapter, describe_exit, preview
 
 __all__ = ["FIELDS", "REPORT_KINDS", "ServerHello", "ServerHelloError", "parse_server_hello",
            "Message", "check_message", "encode_request", "EncodeAnswer", "decode_encode_answer",
@@ -203,6 +203,7 @@ class ServerAdapterProcess(LineAdapter):
                  env: dict[str, str] | None = None) -> None:
         super().__init__(argv, max_line, env)
         self.hello: ServerHello | None = None
+        self.late_reports: list[dict] = []
 
     def parse_hello(self, line: bytes) -> ServerHello:
         return parse_server_hello(line)
@@ -214,7 +215,18 @@ class ServerAdapterProcess(LineAdapter):
         return hello
 
     def encode(self, case_id: str, messages: list[Message], timeout: float) -> EncodeAnswer:
+        """The answer to one encode request. Reports of served streams that
+        come in between (a late "gone") are set aside in late_reports."""
         raw = self.request(encode_request(case_id, messages), timeout)
+        while raw.startswith(b'{"stream"') or b'"stream"' in raw[:40]:
+            try:
+                obj = json.loads(raw)
+            except (ValueError, UnicodeDecodeError, RecursionError):
+                break
+            if not (isinstance(obj, dict) and "stream" in obj and "case" not in obj):
+                break
+            self.late_reports.append(obj)
+            raw = self.request(b"", timeout)
         return decode_encode_answer(raw, case_id)
 
     def reports(self) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ other NAME is a folder adapters/NAME/ with a manifest adapter.json:
      "command": ["node", "{dir}/adapter.mjs"],
      "npm": true}
 
-kind        "parser" or "client"; required
+kind        "parser", "client" or "server" (a producer); required
 description one line for listings; optional
 command     the argv, a list of strings; "{dir}" is the adapter's folder,
             "{root}" the repository, "{python}" the running interpreter
@@ -50,8 +50,11 @@ _DEBIAN_NAME = re.compile(r"[a-z0-9][a-z0-9+.-]+")
 REFERENCE = "reference"
 REFERENCE_EXE = "ssespec-parser-adapter"
 CLIENT_REFERENCE_EXE = "ssespec-client-adapter"
-KINDS = ("parser", "client")
-_REFERENCE_EXES = {"parser": REFERENCE_EXE, "client": CLIENT_REFERENCE_EXE}
+PRODUCER_REFERENCE_EXE = "ssespec-producer-adapter"
+KINDS = ("parser", "client", "server")
+# the reference implementation of each kind: its executable and arguments
+_REFERENCE_EXES = {"parser": (REFERENCE_EXE, []), "client": (CLIENT_REFERENCE_EXE, []),
+                   "server": (PRODUCER_REFERENCE_EXE, ["--serve"])}
 
 
 @dataclass
@@ -90,7 +93,7 @@ def load_manifest(path: Path) -> Manifest:
         raise Fatal(f"{where}: the manifest is not a JSON object")
     kind, cmd = obj.get("kind"), obj.get("command")
     if kind not in KINDS:
-        raise Fatal(f'{where}: "kind" must be "parser" or "client"')
+        raise Fatal(f'{where}: "kind" must be one of {", ".join(KINDS)}')
     if not (isinstance(cmd, list) and cmd and all(isinstance(a, str) for a in cmd)):
         raise Fatal(f'{where}: "command" must be a non-empty list of strings')
     needs = obj.get("needs", [])
@@ -179,9 +182,10 @@ def resolve(spec: str, kind: str = "parser", build_kind: str = "release",
     line. kind is "parser" or "client"; a bundled adapter of the other kind is
     refused (Fatal)."""
     if spec == REFERENCE:
-        exe = build.executable(_REFERENCE_EXES[kind], build_kind, root, quiet=quiet)
+        name, args = _REFERENCE_EXES[kind]
+        exe = build.executable(name, build_kind, root, quiet=quiet)
         return Impl(REFERENCE if build_kind == "release" else f"{REFERENCE} ({build_kind})",
-                    [str(exe)])
+                    [str(exe), *args])
     manifest = root / "adapters" / spec / "adapter.json"
     if spec and "/" not in spec and not spec.startswith(".") and manifest.exists():
         m = load_manifest(manifest)

@@ -29,8 +29,8 @@ from harness.core.expect import Comparison, ExpectError, SuiteBaseline
 from harness.core.expect import load as load_baseline
 from harness.core.paths import ROOT  # noqa: E402
 from harness.core.report import plural
-from harness.core.results import (FAIL, INFORMATIONAL, NOT_PASSED, PASS, SKIPPED, WARNING,
-                                  Result, Run, write_json, write_junit)
+from harness.core.results import (FAIL, INFORMATIONAL, NOT_PASSED, PASS, SKIPPED, WARNING, Result,
+                                  Run, write_json, write_junit)
 from harness.core.select import SelectError, Selection
 from harness.setup.bundled import Impl
 

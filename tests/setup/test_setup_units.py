@@ -113,7 +113,7 @@ def test_find_executable(tmp_path):
 
 
 @pytest.mark.parametrize("body, problem", [
-    ({"kind": "browser", "command": ["x"]}, '"kind" must be "parser" or "client"'),
+    ({"kind": "browser", "command": ["x"]}, '"kind" must be one of parser, client, server'),
     ({"kind": "client", "command": ["x"], "apt": "chromium"}, '"apt"'),
     ({"kind": "client", "command": ["x"], "apt": ["chromium; rm -rf /"]}, '"apt"'),
 ])
