@@ -226,6 +226,10 @@ function command(cmd) {
     emit({ stream: id, kind: 'failure', message: `unknown command ${JSON.stringify(cmd.cmd)}` });
     return;
   }
+  if (!url) {
+    emit({ stream: id, kind: 'failure', message: `${NAME} serves no streams (encode only)` });
+    return;
+  }
   if (cmd.cmd === 'send' && !Array.isArray(cmd.messages)) {
     emit({ stream: id, kind: 'failure', message: 'send needs a "messages" array' });
     return;

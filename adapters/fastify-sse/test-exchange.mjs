@@ -235,7 +235,7 @@ function verdict(messages, bytes, got, want) {
 
 // Opens a GET over a raw socket and keeps everything that arrives: the head,
 // the chunk sizes and the de-chunked body, each piece with its arrival time.
-function rawGet(host, port, path, extraHeaders = []) {
+function rawGet(host, port, path, extraHeaders = [], version = '1.1') {
   const sock = net.connect(port, host);
   sock.setNoDelay(true);
   const st = {
@@ -308,7 +308,7 @@ function rawGet(host, port, path, extraHeaders = []) {
     st.ended = true;
   });
   sock.on('error', () => {});
-  const headerLines = [`GET ${path} HTTP/1.1`, `Host: ${host}:${port}`, 'Accept: text/event-stream', 'Cache-Control: no-cache', ...extraHeaders];
+  const headerLines = [`GET ${path} HTTP/${version}`, `Host: ${host}:${port}`, 'Accept: text/event-stream', 'Cache-Control: no-cache', ...extraHeaders];
   sock.write(`${headerLines.join('\r\n')}\r\n\r\n`);
   return st;
 }
@@ -481,6 +481,22 @@ if (hello.url) {
   );
   console.log(`     a client that leaves before any message: ${gone ? 'gone reported' : 'NO gone report within 2 s'}`);
   send({ cmd: 'end', stream: 'leaves-early' });
+
+  // HTTP/1.0 (reported, not judged): the response must not be chunked and
+  // must end by closing the connection.
+  const h10 = rawGet(host, port, withId('http10'), [], '1.0');
+  await next((o) => o.stream === 'http10' && o.kind === 'request', 'the request report for http10');
+  send({ cmd: 'send', stream: 'http10', messages: [{ data: 'one' }] });
+  await next((o) => o.stream === 'http10' && o.kind !== 'request', 'the report for http10');
+  await waitFor(() => h10.raw.includes('one'), 2000, 'http10 data').catch((e) => fail(e.message));
+  send({ cmd: 'end', stream: 'http10' });
+  const h10closed = await Promise.race([h10.closed.then(() => true), new Promise((r) => setTimeout(() => r(false), 1500))]);
+  const h10body = h10.raw.subarray(h10.raw.indexOf('\r\n\r\n') + 4).toString('utf8');
+  console.log(
+    `     HTTP/1.0: ${h10.chunked ? 'CHUNKED framing' : 'no chunked framing'}, body on the wire ${esc(h10body)}, ` +
+      `${h10closed ? 'the connection closed at the end' : 'the connection was NOT closed 1.5 s after the end'}`,
+  );
+  h10.sock.destroy();
 
   // 100 streams at once.
   const N = 100;
