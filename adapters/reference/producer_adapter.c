@@ -925,7 +925,7 @@ static void take_input(adapter *a, const char *p, size_t n) {
       /* over the bound: keep its first bytes, drop the rest */
       size_t from_line = a->line_len < HEAD_KEEP ? a->line_len : HEAD_KEEP;
       size_t from_p = HEAD_KEEP - from_line < k ? HEAD_KEEP - from_line : k;
-      memcpy(a->head, a->line, from_line);
+      if (from_line) memcpy(a->head, a->line, from_line);
       memcpy(a->head + from_line, p, from_p);
       a->head_len = from_line + from_p;
       a->skipping = 1;
