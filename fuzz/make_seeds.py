@@ -23,6 +23,10 @@ generator here):
   1000 (so that the fuzzer does not spend its time building strings of
   megabytes); and a minimal scenario with lines at the loader's limits and
   rules (most of them refused).
+- encode: messages (docs/fuzzing.md) made of every case's stream, as data
+  and comment and with its first lines as event type and id; and of
+  values worth putting in every field (line breaks, injections, NUL,
+  U+FEFF, U+2028, ill-formed UTF-8).
 
 Nothing is copied by hand into git; the seeds are regenerated each build and
 written into a build directory.
@@ -69,7 +73,7 @@ TARGETS = read_targets()
 # The parser's targets: seeds in the parser input format from every case.
 SSE_TARGETS = ("parse", "split", "diff")
 # Every target this script makes seeds for (generate()).
-GENERATED = SSE_TARGETS + ("http_request", "http_response", "scenario")
+GENERATED = SSE_TARGETS + ("http_request", "http_response", "scenario", "encode")
 # Longer seeds than a target's -max_len are left out.
 MAX_LEN = {t: read_max_len(t) for t in TARGETS}
 HEADER = 5
@@ -436,6 +440,84 @@ def scenario_seeds(root: Path = ROOT) -> list[bytes]:
     return files + variants + [v.replace(b"\n", b"\r\n") for v in variants[:4]]
 
 
+# ---------------------------------------------------------------- encoder messages
+
+
+def encode_value(b: bytes) -> bytes:
+    """A value of the encode target's input: its length (one byte below 255,
+    or 255 and two bytes big endian), then its bytes."""
+    assert len(b) < 65536
+    if len(b) < 255:
+        return bytes([len(b)]) + b
+    return bytes([255, len(b) >> 8, len(b) & 255]) + b
+
+
+def encode_retry(ms: int) -> bytes:
+    if ms == 2**64 - 1:
+        return b"\xfe"
+    if ms < 0xFE:
+        return bytes([ms])
+    return b"\xff" + ms.to_bytes(8, "little")
+
+
+def encode_event(data: bytes, event: bytes | None = None, id: bytes | None = None,
+                 retry: int | None = None, null: bool = False) -> bytes:
+    """An event message: control byte, then event type, id, retry, data."""
+    c = (4 if event is not None else 0) | (8 if id is not None else 0) \
+        | (16 if retry is not None else 0) | (32 if null else 0)
+    out = bytes([c])
+    if event is not None:
+        out += encode_value(event)
+    if id is not None:
+        out += encode_value(id)
+    if retry is not None:
+        out += encode_retry(retry)
+    return out + encode_value(data)
+
+
+def encode_comment(text: bytes) -> bytes:
+    return b"\x01" + encode_value(text)
+
+
+def encode_retry_alone(ms: int) -> bytes:
+    return b"\x02" + encode_retry(ms)
+
+
+# Values worth putting in every field: line breaks of every kind and place,
+# injections, NUL, U+FEFF, U+2028, leading spaces, colons, text that looks
+# like fields, empty values, ill-formed UTF-8.
+ENCODE_VALUES = [
+    b"", b"x", b" ", b"  x", b":", b"a:b", b"data: x", b"event: e", b"id: 1", b"retry: 5",
+    b"\n", b"\r", b"\r\n", b"\n\r", b"x\n", b"x\r", b"x\r\n", b"\nx", b"a\r\r\nb",
+    b"x\revent: evil", b"x\n\ndata: forged", b"x\r\n\r\nid: 9", b"\x00", b"a\x00b",
+    b"\xef\xbb\xbf", b"\xef\xbb\xbfx", b"\xe2\x80\xa8", b"\xc2\x85", b"\xf0\x9f\x98\x80",
+    b"\xf4\x8f\xbf\xbf", b"\xff", b"\xc0\xaf", b"\xed\xa0\x80", b"\xf4\x90\x80\x80",
+    b"\xe2\x82", b"ok\xe2\x82x", b"\x80", b"\xc3\xa9\xc3",
+]
+
+
+def encode_seeds(cases: list[list[bytes]]) -> list[bytes]:
+    """Messages made of every case's stream (its first lines as event type
+    and id, its length as retry), and of ENCODE_VALUES in every field."""
+    out: list[bytes] = []
+    for chunks in cases:
+        stream = b"".join(chunks)
+        lines = re.split(rb"\r\n|\r|\n", stream)
+        first, second = lines[0][:60], (lines[1] if len(lines) > 1 else b"")[:60]
+        out.append(encode_event(stream[:1500]) + encode_comment(stream[:1500]))
+        out.append(encode_event(stream[:1000], event=first, id=second, retry=len(stream))
+                   + encode_retry_alone(len(lines)))
+    for v in ENCODE_VALUES:
+        out.append(encode_event(v) + encode_comment(v) + encode_event(b"d", event=v)
+                   + encode_event(b"d", id=v) + encode_event(v, event=b"t", id=b"1", retry=0))
+    out.append(encode_event(b"", null=True) + encode_event(b"x", id=b"") + encode_retry_alone(0)
+               + encode_retry_alone(2**64 - 1) + encode_retry_alone(1000)
+               + encode_event(b"x", retry=2**64 - 2))
+    out.append(encode_event(b"\n" * 600 + b"\r" * 600) + encode_comment(b"\r\n" * 300))
+    out.append(b"".join(encode_event(v) for v in ENCODE_VALUES))
+    return out
+
+
 def load_cases(cases_root: Path) -> list[list[bytes]]:
     sys.path.insert(0, str(ROOT))
     from harness.parser_suite.cases import CaseError, load_case  # noqa: E402
@@ -477,6 +559,9 @@ def generate(cases_root: Path, targets: tuple[str, ...] = TARGETS,
     if "scenario" in seeds:
         for s in scenario_seeds(root):
             add("scenario", s)
+    if "encode" in seeds:
+        for s in encode_seeds(all_chunks):
+            add("encode", s)
     return seeds
 
 
