@@ -18,8 +18,9 @@
 #include <sys/stat.h>
 
 static const char usage[] =
-    "usage: ssespec-server [--port N] [--tls-port N --cert PEM --key PEM] [--static DIR]\n"
-    "                      [--log FILE] [--header-timeout-ms N] SCENARIO_DIR_OR_FILE...\n"
+    "usage: ssespec-server [--port N] [--tls-port N --cert PEM --key PEM] [--tls-h1-port N]\n"
+    "                      [--h2c-port N] [--h2-max-streams N] [--static DIR] [--log FILE]\n"
+    "                      [--header-timeout-ms N] SCENARIO_DIR_OR_FILE...\n"
     "       ssespec-server --check SCENARIO_DIR_OR_FILE...\n"
     "       ssespec-server --dump SCENARIO_DIR_OR_FILE...\n";
 
@@ -189,6 +190,9 @@ int main(int argc, char **argv) {
   memset(&cfg, 0, sizeof cfg);
   memset(&set, 0, sizeof set);
   cfg.tls_port = -1;
+  cfg.tls_h1_port = -1;
+  cfg.h2c_port = -1;
+  cfg.h2_max_streams = 1000;
   cfg.header_timeout_ms = 10000;
   cfg.linger_close_ms = 2000;
   inputs = calloc((size_t)argc + 1, sizeof *inputs);
@@ -211,6 +215,18 @@ int main(int argc, char **argv) {
     } else if (strcmp(a, "--tls-port") == 0) {
       if (parse_num(a, val, 65535, &v) < 0) goto usage_error;
       cfg.tls_port = (int)v;
+      i++;
+    } else if (strcmp(a, "--tls-h1-port") == 0) {
+      if (parse_num(a, val, 65535, &v) < 0) goto usage_error;
+      cfg.tls_h1_port = (int)v;
+      i++;
+    } else if (strcmp(a, "--h2c-port") == 0) {
+      if (parse_num(a, val, 65535, &v) < 0) goto usage_error;
+      cfg.h2c_port = (int)v;
+      i++;
+    } else if (strcmp(a, "--h2-max-streams") == 0) {
+      if (parse_num(a, val, 2147483647L, &v) < 0 || v == 0) goto usage_error;
+      cfg.h2_max_streams = (unsigned long)v;
       i++;
     } else if (strcmp(a, "--header-timeout-ms") == 0) {
       if (parse_num(a, val, 3600000, &v) < 0 || v == 0) goto usage_error;
@@ -240,12 +256,12 @@ int main(int argc, char **argv) {
     fprintf(stderr, "ssespec-server: no scenario directory or file given\n");
     goto usage_error;
   }
-  if (cfg.tls_port >= 0 && (!cfg.cert || !cfg.key)) {
-    fprintf(stderr, "ssespec-server: --tls-port needs --cert and --key\n");
+  if ((cfg.tls_port >= 0 || cfg.tls_h1_port >= 0) && (!cfg.cert || !cfg.key)) {
+    fprintf(stderr, "ssespec-server: --tls-port and --tls-h1-port need --cert and --key\n");
     goto usage_error;
   }
-  if (cfg.tls_port < 0 && (cfg.cert || cfg.key)) {
-    fprintf(stderr, "ssespec-server: --cert and --key need --tls-port\n");
+  if (cfg.tls_port < 0 && cfg.tls_h1_port < 0 && (cfg.cert || cfg.key)) {
+    fprintf(stderr, "ssespec-server: --cert and --key need --tls-port or --tls-h1-port\n");
     goto usage_error;
   }
 

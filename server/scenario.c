@@ -34,7 +34,8 @@ struct parser {
   int acted; /* it has an action */
   int ended; /* its last action was close, abort or hold */
   int seen_status, seen_framing, seen_version, seen_path, seen_delay;
-  int framing_line, ext_line, omit_line, status_line;
+  int seen_coding, seen_flush, seen_padding;
+  int framing_line, ext_line, omit_line, status_line, coding_line, flush_line;
   int first_body_line; /* the first send or send-chunks */
 };
 
@@ -432,6 +433,33 @@ static int finish_conn(struct parser *p) {
       return fail(p, "send", "status %d has no body", c->status);
     }
   }
+  if (!c->has_body && p->seen_coding) {
+    p->line = p->coding_line;
+    return fail(p, "content-encoding", "status %d has no body", c->status);
+  }
+  if (p->seen_flush && !p->seen_coding) {
+    p->line = p->flush_line;
+    return fail(p, "flush-at", "needs content-encoding");
+  }
+  if (p->seen_flush) {
+    /* offsets must fall inside the body, when its length is known before
+     * play (no templates in it) */
+    size_t body = 0;
+    int tmpl = 0;
+    for (size_t i = 0; i < c->nactions; i++) {
+      const struct sc_action *a = &c->actions[i];
+      if (a->kind != SC_SEND && a->kind != SC_SEND_CHUNKS) continue;
+      for (size_t k = 0; k < a->npieces; k++) {
+        body += a->pieces[k].n;
+        if (a->pieces[k].tmpl) tmpl = 1;
+      }
+    }
+    if (!tmpl && c->flush_at[c->nflush_at - 1] >= body) {
+      p->line = p->flush_line;
+      return fail(p, "flush-at", "offset %zu is not inside the body of %zu bytes",
+                  c->flush_at[c->nflush_at - 1], body);
+    }
+  }
   if (c->has_chunk_ext && c->framing != SC_CHUNKED) {
     p->line = p->ext_line;
     return fail(p, "chunk-extension", "needs framing chunked");
@@ -443,6 +471,14 @@ static int finish_conn(struct parser *p) {
     if (has_ct && c->omit_content_type) {
       p->line = p->omit_line;
       return fail(p, "omit-content-type", "the connection has a Content-Type header");
+    }
+    if (p->seen_coding) {
+      for (size_t i = 0; i < c->nheaders; i++) {
+        if (strcasecmp(c->headers[i].name, "Content-Encoding") == 0) {
+          p->line = p->coding_line;
+          return fail(p, "content-encoding", "the connection has a Content-Encoding header");
+        }
+      }
     }
     c->add_content_type = c->status == 200 && !has_ct && !c->omit_content_type;
   }
@@ -474,10 +510,13 @@ static int start_conn(struct parser *p) {
   c->status = 200;
   c->delay_max = -1;
   c->framing = SC_CHUNKED;
+  c->h2_padding = -1;
   p->conn = c;
   p->acted = p->ended = 0;
   p->seen_status = p->seen_framing = p->seen_version = p->seen_path = p->seen_delay = 0;
+  p->seen_coding = p->seen_flush = p->seen_padding = 0;
   p->framing_line = p->ext_line = p->omit_line = p->status_line = p->first_body_line = 0;
+  p->coding_line = p->flush_line = 0;
   return 0;
 }
 
@@ -660,14 +699,46 @@ static int d_types(struct parser *p, const char *s, const char *end, int *seen) 
   return 0;
 }
 
+static const char *const h2_error_names[] = {"NO_ERROR",
+                                             "PROTOCOL_ERROR",
+                                             "INTERNAL_ERROR",
+                                             "FLOW_CONTROL_ERROR",
+                                             "SETTINGS_TIMEOUT",
+                                             "STREAM_CLOSED",
+                                             "FRAME_SIZE_ERROR",
+                                             "REFUSED_STREAM",
+                                             "CANCEL",
+                                             "COMPRESSION_ERROR",
+                                             "CONNECT_ERROR",
+                                             "ENHANCE_YOUR_CALM",
+                                             "INADEQUATE_SECURITY",
+                                             "HTTP_1_1_REQUIRED"};
+
+const char *sc_h2_error_name(unsigned long code) {
+  return code < sizeof h2_error_names / sizeof h2_error_names[0] ? h2_error_names[code] : NULL;
+}
+
+/* An HTTP/2 error code: one of the names of RFC 9113 7, or a decimal
+ * number up to 2^32-1. */
+static int h2_code(const char *s, const char *end, unsigned long *out) {
+  size_t n = (size_t)(end - s);
+  for (size_t i = 0; i < sizeof h2_error_names / sizeof h2_error_names[0]; i++) {
+    if (strlen(h2_error_names[i]) == n && memcmp(h2_error_names[i], s, n) == 0) {
+      *out = i;
+      return 0;
+    }
+  }
+  return parse_uint(s, n, 4294967295UL, out);
+}
+
 static int d_action(struct parser *p, const char *kw, enum sc_action_kind kind, const char *s,
                     const char *end) {
   struct sc_connection *c;
   struct sc_action a, *slot;
   if (need_conn(p, kw) < 0) return -1;
   if (p->ended) {
-    static const char *const names[] = {"send",  "send-chunks", "raw", "wait",
-                                        "close", "abort",       "hold"};
+    static const char *const names[] = {"send",  "send-chunks", "raw",  "wait",
+                                        "close", "abort",       "hold", "goaway"};
     return fail(p, kw, "no action may follow %s",
                 names[p->conn->actions[p->conn->nactions - 1].kind]);
   }
@@ -710,9 +781,18 @@ static int d_action(struct parser *p, const char *kw, enum sc_action_kind kind, 
     break;
   }
   case SC_CLOSE:
-  case SC_ABORT:
   case SC_HOLD:
     if (no_args(p, kw, s, end) < 0) return -1;
+    p->ended = 1;
+    break;
+  case SC_ABORT:
+  case SC_GOAWAY:
+    a.code = kind == SC_ABORT ? SC_H2_INTERNAL_ERROR : SC_H2_NO_ERROR;
+    if (s < end && h2_code(s, end, &a.code) < 0)
+      return fail(p, kw,
+                  "takes an HTTP/2 error code: a name such as CANCEL or a number up to "
+                  "4294967295, got '%.*s'",
+                  SHOWN(s, end, 30));
     p->ended = 1;
     break;
   }
@@ -830,6 +910,59 @@ syntax:
               SC_MAX_MS, (int)(end - s > 30 ? 30 : end - s), s);
 }
 
+/* content-encoding gzip|br [force] */
+static int d_coding(struct parser *p, const char *s, const char *end) {
+  struct sc_connection *c = p->conn;
+  const char *w = s;
+  size_t n;
+  if (head_directive(p, "content-encoding") < 0 || once(p, "content-encoding", &p->seen_coding) < 0)
+    return -1;
+  while (s < end && !is_space(*s)) s++;
+  n = (size_t)(s - w);
+  if (n == 4 && memcmp(w, "gzip", 4) == 0)
+    c->coding = SC_GZIP;
+  else if (n == 2 && memcmp(w, "br", 2) == 0)
+    c->coding = SC_BR;
+  else
+    return fail(p, "content-encoding", "needs gzip or br, got '%.*s'", SHOWN(w, end, 20));
+  s = skip_ws(s, end);
+  if (s < end) {
+    if (end - s != 5 || memcmp(s, "force", 5) != 0)
+      return fail(p, "content-encoding", "only force may follow the coding, got '%.*s'",
+                  SHOWN(s, end, 20));
+    c->coding_force = 1;
+  }
+  p->coding_line = p->line;
+  return 0;
+}
+
+/* flush-at N [N ...]: body offsets, strictly increasing */
+static int d_flush_at(struct parser *p, const char *s, const char *end) {
+  struct sc_connection *c = p->conn;
+  if (head_directive(p, "flush-at") < 0 || once(p, "flush-at", &p->seen_flush) < 0) return -1;
+  if (s >= end) return fail(p, "flush-at", "needs one or more byte offsets");
+  while (s < end) {
+    const char *w = s;
+    unsigned long v;
+    size_t *slot;
+    while (s < end && !is_space(*s)) s++;
+    if (parse_uint(w, (size_t)(s - w), SC_MAX_BYTES, &v) < 0 || v == 0)
+      return fail(p, "flush-at", "needs byte offsets from 1 to %zu, got '%.*s'", SC_MAX_BYTES,
+                  SHOWN(w, end, 20));
+    if (c->nflush_at && v <= c->flush_at[c->nflush_at - 1])
+      return fail(p, "flush-at", "offsets must increase: %lu after %zu", v,
+                  c->flush_at[c->nflush_at - 1]);
+    if (c->nflush_at == SC_MAX_FLUSH_AT)
+      return fail(p, "flush-at", "more than %lu offsets", SC_MAX_FLUSH_AT);
+    slot = push(&c->flush_at, &c->nflush_at, sizeof *slot);
+    if (!slot) return oom(p, "flush-at");
+    *slot = v;
+    s = skip_ws(s, end);
+  }
+  p->flush_line = p->line;
+  return 0;
+}
+
 static int directive(struct parser *p, const char *kw, size_t kwn, const char *args,
                      const char *end, int *seen) {
   struct scenario *sc = p->sc;
@@ -879,15 +1012,22 @@ static int directive(struct parser *p, const char *kw, size_t kwn, const char *a
   }
   if (KW("skip-variant")) {
     const char *s = args;
+    char **reason;
+    int n;
     while (s < end && !is_space(*s)) s++;
-    if (s - args != 3 || memcmp(args, "tls", 3) != 0)
-      return fail(p, "skip-variant", "the only variant is tls, got '%.*s'",
-                  (int)(s - args > 20 ? 20 : s - args), args);
+    n = (int)(s - args);
+    if (n == 3 && memcmp(args, "tls", 3) == 0)
+      reason = &sc->skip_tls;
+    else if (n == 2 && memcmp(args, "h2", 2) == 0)
+      reason = &sc->skip_h2;
+    else
+      return fail(p, "skip-variant", "the variants are tls and h2, got '%.*s'", n > 20 ? 20 : n,
+                  args);
     s = skip_ws(s, end);
-    if (s >= end) return fail(p, "skip-variant", "skip-variant tls needs a reason");
-    if (sc->skip_tls) return fail(p, "skip-variant", "skip-variant tls given twice");
-    sc->skip_tls = dupn(s, (size_t)(end - s));
-    return sc->skip_tls ? 0 : oom(p, "skip-variant");
+    if (s >= end) return fail(p, "skip-variant", "skip-variant %.*s needs a reason", n, args);
+    if (*reason) return fail(p, "skip-variant", "skip-variant %.*s given twice", n, args);
+    *reason = dupn(s, (size_t)(end - s));
+    return *reason ? 0 : oom(p, "skip-variant");
   }
   if (KW("connection")) {
     if (no_args(p, "connection", args, end) < 0) return -1;
@@ -965,6 +1105,18 @@ static int directive(struct parser *p, const char *kw, size_t kwn, const char *a
       return fail(p, "chunk-extension", "cannot hold CR, LF or NUL");
     return 0;
   }
+  if (KW("content-encoding")) return d_coding(p, args, end);
+  if (KW("flush-at")) return d_flush_at(p, args, end);
+  if (KW("h2-padding")) {
+    unsigned long v;
+    if (head_directive(p, "h2-padding") < 0 || once(p, "h2-padding", &p->seen_padding) < 0)
+      return -1;
+    if (parse_uint(args, (size_t)(end - args), SC_MAX_H2_PADDING, &v) < 0)
+      return fail(p, "h2-padding", "needs a byte count from 0 to %d, got '%.*s'", SC_MAX_H2_PADDING,
+                  SHOWN(args, end, 20));
+    c->h2_padding = (int)v;
+    return 0;
+  }
   if (KW("send")) return d_action(p, "send", SC_SEND, args, end);
   if (KW("send-chunks")) return d_action(p, "send-chunks", SC_SEND_CHUNKS, args, end);
   if (KW("raw")) return d_action(p, "raw", SC_RAW, args, end);
@@ -972,6 +1124,7 @@ static int directive(struct parser *p, const char *kw, size_t kwn, const char *a
   if (KW("close")) return d_action(p, "close", SC_CLOSE, args, end);
   if (KW("abort")) return d_action(p, "abort", SC_ABORT, args, end);
   if (KW("hold")) return d_action(p, "hold", SC_HOLD, args, end);
+  if (KW("goaway")) return d_action(p, "goaway", SC_GOAWAY, args, end);
 #undef KW
   {
     char shown[40];
@@ -1123,6 +1276,7 @@ void sc_free(struct scenario *sc) {
   free(sc->rule);
   free(sc->open);
   free(sc->skip_tls);
+  free(sc->skip_h2);
   for (size_t i = 0; i < sc->ntypes; i++) str_free(&sc->types[i]);
   free(sc->types);
   for (size_t i = 0; i < sc->nconns; i++) {
@@ -1141,6 +1295,7 @@ void sc_free(struct scenario *sc) {
     }
     free(c->headers);
     str_free(&c->chunk_ext);
+    free(c->flush_at);
     for (size_t j = 0; j < c->nactions; j++) {
       for (size_t k = 0; k < c->actions[j].npieces; k++) str_free(&c->actions[j].pieces[k]);
       free(c->actions[j].pieces);
@@ -1252,6 +1407,10 @@ size_t sc_expand(const struct sc_str *s, const char *base, size_t blen, const ch
     }
   }
   return o;
+}
+
+const char *sc_coding_name(enum sc_coding coding) {
+  return coding == SC_GZIP ? "gzip" : coding == SC_BR ? "br" : "identity";
 }
 
 const char *sc_reason_phrase(int status) {

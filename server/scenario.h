@@ -27,6 +27,8 @@
 #define SC_MAX_MS 600000UL                   /* wait, linger, expect-delay */
 #define SC_MAX_TIMEOUT 600.0                 /* seconds */
 #define SC_ERROR_SIZE 512                    /* always holds a whole message */
+#define SC_MAX_FLUSH_AT 100000UL             /* offsets of one flush-at */
+#define SC_MAX_H2_PADDING 255                /* h2-padding: bytes of padding per frame */
 
 /* A string of a scenario: n bytes (plus a NUL not counted). tmpl is the
  * number of {base} and {origin} templates in it. */
@@ -49,17 +51,34 @@ struct sc_header {
   struct sc_str value;
 };
 
-enum sc_action_kind { SC_SEND, SC_SEND_CHUNKS, SC_RAW, SC_WAIT, SC_CLOSE, SC_ABORT, SC_HOLD };
+enum sc_action_kind {
+  SC_SEND,
+  SC_SEND_CHUNKS,
+  SC_RAW,
+  SC_WAIT,
+  SC_CLOSE,
+  SC_ABORT,
+  SC_HOLD,
+  SC_GOAWAY
+};
+
+/* The HTTP/2 error codes abort and goaway send by default (RFC 9113 7). */
+#define SC_H2_NO_ERROR 0UL
+#define SC_H2_INTERNAL_ERROR 2UL
 
 struct sc_action {
   enum sc_action_kind kind;
   struct sc_str *pieces; /* SEND, SEND_CHUNKS: one or more; RAW: exactly one */
   size_t npieces;
-  unsigned long ms; /* WAIT */
+  unsigned long ms;   /* WAIT */
+  unsigned long code; /* ABORT (RST_STREAM), GOAWAY: the HTTP/2 error code, 0 to 2^32-1 */
   int line;
 };
 
 enum sc_framing { SC_CHUNKED, SC_LENGTH, SC_CLOSE_DELIMITED };
+
+/* A content coding of the body (content-encoding). */
+enum sc_coding { SC_IDENTITY, SC_GZIP, SC_BR };
 
 struct sc_connection {
   int line;
@@ -82,6 +101,11 @@ struct sc_connection {
   enum sc_framing framing;
   int has_chunk_ext;
   struct sc_str chunk_ext;
+  enum sc_coding coding; /* content-encoding: SC_IDENTITY when not given */
+  int coding_force;      /* content-encoding ... force: even when not offered */
+  size_t *flush_at;      /* flush-at: body offsets, strictly increasing, each > 0 */
+  size_t nflush_at;
+  int h2_padding; /* h2-padding: bytes of padding per frame, 0 to 255; -1: not padded */
   struct sc_action *actions;
   size_t nactions;
 };
@@ -107,6 +131,7 @@ struct scenario {
   double timeout;          /* seconds */
   unsigned long linger_ms; /* default 300 */
   char *skip_tls;          /* the reason of `skip-variant tls`, or NULL */
+  char *skip_h2;           /* the reason of `skip-variant h2`, or NULL */
   struct sc_connection *conns;
   size_t nconns;
   struct sc_record *records;
@@ -147,6 +172,13 @@ size_t sc_expand(const struct sc_str *s, const char *base, size_t blen, const ch
 
 /* The standard reason phrase of an HTTP status code, or "" if none. */
 const char *sc_reason_phrase(int status);
+
+/* The name of an HTTP/2 error code (RFC 9113 7: "NO_ERROR", ...), or NULL
+ * for a code without one. */
+const char *sc_h2_error_name(unsigned long code);
+
+/* The token of a content coding: "identity", "gzip" or "br". */
+const char *sc_coding_name(enum sc_coding coding);
 
 struct jw;
 /* Append {"scenarios":[...]} for the n scenarios to the JSON writer w (the

@@ -37,8 +37,8 @@ static void jb64(jw *w, const struct sc_str *s) {
 static void dump_one(jw *w, const struct scenario *sc) {
   static const char *const framing[] = {"chunked", "length", "close"};
   static const char *const ops[] = {"equal", "present", "absent"};
-  static const char *const acts[] = {"send",  "send-chunks", "raw", "wait",
-                                     "close", "abort",       "hold"};
+  static const char *const acts[] = {"send",  "send-chunks", "raw",  "wait",
+                                     "close", "abort",       "hold", "goaway"};
   jw_object_begin(w);
   jw_key(w, "name");
   jw_cstr(w, sc->name);
@@ -76,6 +76,10 @@ static void dump_one(jw *w, const struct scenario *sc) {
   if (sc->skip_tls) {
     jw_key(w, "tls");
     jw_cstr(w, sc->skip_tls);
+  }
+  if (sc->skip_h2) {
+    jw_key(w, "h2");
+    jw_cstr(w, sc->skip_h2);
   }
   jw_object_end(w);
   jw_key(w, "connections");
@@ -148,6 +152,22 @@ static void dump_one(jw *w, const struct scenario *sc) {
       jstr(w, &c->chunk_ext);
     else
       jw_null(w);
+    jw_key(w, "content_encoding");
+    if (c->coding != SC_IDENTITY)
+      jw_cstr(w, sc_coding_name(c->coding));
+    else
+      jw_null(w);
+    jw_key(w, "encoding_force");
+    jw_bool(w, c->coding_force);
+    jw_key(w, "flush_at");
+    jw_array_begin(w);
+    for (size_t j = 0; j < c->nflush_at; j++) jw_uint(w, c->flush_at[j]);
+    jw_array_end(w);
+    jw_key(w, "h2_padding");
+    if (c->h2_padding >= 0)
+      jw_int(w, c->h2_padding);
+    else
+      jw_null(w);
     jw_key(w, "actions");
     jw_array_begin(w);
     for (size_t j = 0; j < c->nactions; j++) {
@@ -163,6 +183,9 @@ static void dump_one(jw *w, const struct scenario *sc) {
       } else if (a->kind == SC_WAIT) {
         jw_key(w, "ms");
         jw_uint(w, a->ms);
+      } else if (a->kind == SC_ABORT || a->kind == SC_GOAWAY) {
+        jw_key(w, "code");
+        jw_uint(w, a->code);
       }
       jw_object_end(w);
     }

@@ -21,12 +21,7 @@
  * bounded by the largest piece of its scenario.
  */
 #define _GNU_SOURCE
-#include "server.h"
-
-#include "common/json.h"
-#include "http_request.h"
-#include "scenario.h"
-#include "tls.h"
+#include "server_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -46,148 +41,34 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PIECE_PAUSE_MS 30.0
 #define MAX_RUNS 100000
-#define MAX_TOKEN 64
 #define MAX_REQUEST_BODY ((long long)1 << 20)
 #define MAX_STATIC_FILE ((off_t)16 << 20)
 #define READ_BUDGET ((size_t)256 << 10) /* bytes read per event before others get a turn */
 #define IN_CAP (HTTP_MAX_HEAD + 1024)
 #define MAX_ROUNDS 64 /* requests answered per drive() before others get a turn */
 
-enum kind { K_LISTEN, K_SIGNAL, K_CONN };
-
-struct handle {
-  enum kind kind;
-};
-
-struct listener {
-  struct handle h;
-  int fd;
-  int tls;
-  int port;
-};
-
-struct run {
-  struct run *hnext;       /* hash chain */
-  struct run *prev, *next; /* LRU list, most recent first */
-  const struct scenario *sc;
-  char token[MAX_TOKEN + 1];
-  char *base; /* "/s/NAME/TOKEN" */
-  size_t blen;
-  size_t next_step;
-  double *end_t;       /* per step: when its response ended, or -1 */
-  size_t refs;         /* connections playing a step of this run */
-  struct conn *latest; /* the connection playing the latest step, if any */
-  uint64_t hash;
-};
-
-enum cstate { CS_HANDSHAKE, CS_HEAD, CS_PLAY, CS_REPLY, CS_LINGER };
-enum timer_kind { T_NONE, T_HEADER, T_ACTION, T_LINGER };
-
-struct server;
-
-struct conn {
-  struct handle h;
-  struct server *srv;
-  struct conn *prev, *next; /* all live connections; the dead list */
-  int dead;                 /* closed; freed after the current batch */
-  int fd;
-  uint64_t id;
-  int tls;
-  SSL *ssl;
-  enum cstate state;
-  unsigned ev_mask;
-  int tls_want_write; /* an SSL call waits for writability */
-  /* the timer */
-  enum timer_kind timer;
-  double deadline;
-  size_t heap_idx;
-  /* input */
-  char *in;
-  size_t in_len, in_cap;
-  int in_overflow;
-  long long body_left; /* request body bytes still to discard */
-  int peer_eof;        /* the client's EOF was read with requests still to answer */
-  /* the request being answered */
-  int close_after; /* close after this response: the client asked (Connection:
-                    * close, HTTP/1.0) or, for HEAD, the head announces it */
-  int http10;      /* HTTP/1.0: no chunked framing */
-  int head_only;   /* HEAD: the head without the body */
-  /* the ready list: more input to answer after the MAX_ROUNDS bound */
-  struct conn *ready_prev, *ready_next;
-  int in_ready;
-  /* output: the current write unit */
-  char *out;
-  size_t out_len, out_off, out_cap;
-  /* REPLY */
-  int reply_close;
-  /* PLAY */
-  struct run *run;
-  size_t step;
-  const struct sc_connection *sc_conn;
-  size_t ai, piece;
-  int pause_done; /* the pause before the next piece is over */
-  int waiting;    /* a wait action's timer runs */
-  int holding;    /* hold: nothing more to play */
-  int complete;   /* the response is complete (keep-alive possible) */
-  int complete_on_flush;
-  int last_chunk;          /* close has written the last chunk */
-  enum sc_framing framing; /* as played: chunked becomes close for HTTP/1.0 */
-  uint64_t content_length, body_sent;
-};
-
-struct server {
-  const struct server_config *cfg;
-  int epfd;
-  struct listener ls[2];
-  int nls;
-  struct handle sig;
-  int sigfd;
-  int stop;
-  SSL_CTX *ctx;
-  int spare_fd;
-  int static_fd;
-  double t0;
-  uint64_t next_id;
-  size_t nconns, max_conns;
-  struct conn *conns;              /* live connections */
-  struct conn *dead;               /* closed during this batch of events */
-  struct conn *ready, *ready_tail; /* to drive again (see MAX_ROUNDS) */
-  size_t nready;
-  int peeking; /* inside peek_previous */
-  struct conn **heap;
-  size_t heap_n, heap_cap;
-  struct run **buckets;
-  size_t nbuckets, nruns;
-  struct run *lru_head, *lru_tail;
-  const struct scenario **by_len; /* longest name first */
-  jw log;
-  char origin[2][64]; /* [tls] */
-  size_t origin_len[2];
-};
-
 /* ------------------------------------------------------------ time, log */
 
-static double now_ms(void) {
+double now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
-static double rel_ms(const struct server *s, double t) {
+double rel_ms(const struct server *s, double t) {
   return t - s->t0;
 }
 
 /* Write ,"key":number into the object being written (it already has a
  * member: every log line starts with "ev"). jw has no floating point. */
-static void j_double(jw *w, const char *key, double v) {
+void j_double(jw *w, const char *key, double v) {
   char num[96];
   int n = snprintf(num, sizeof num, ",\"%s\":%.3f", key, v);
   if (n > 0 && (size_t)n < sizeof num) jw_raw(w, num, (size_t)n);
 }
 
-static jw *log_begin(struct server *s, const char *ev) {
+jw *log_begin(struct server *s, const char *ev) {
   jw *w = &s->log;
   jw_clear(w);
   jw_object_begin(w);
@@ -196,7 +77,7 @@ static jw *log_begin(struct server *s, const char *ev) {
   return w;
 }
 
-static void log_end(struct server *s) {
+void log_end(struct server *s) {
   jw *w = &s->log;
   j_double(w, "t", rel_ms(s, now_ms()));
   jw_object_end(w);
@@ -207,29 +88,33 @@ static void log_end(struct server *s) {
   }
 }
 
-static void log_conn_fields(jw *w, const struct conn *c) {
+void log_conn_fields(jw *w, const struct conn *c) {
   jw_key(w, "conn");
   jw_uint(w, c->id);
 }
 
-static void log_run_fields(jw *w, const struct conn *c, const struct run *r, size_t step) {
+void log_run_fields(jw *w, const struct play *p, const struct run *r, size_t step) {
   jw_key(w, "run");
   jw_cstr(w, r->token);
   jw_key(w, "scenario");
   jw_cstr(w, r->sc->name);
   jw_key(w, "step");
   jw_uint(w, step);
-  log_conn_fields(w, c);
+  log_conn_fields(w, p->conn);
+  if (p->stream) {
+    jw_key(w, "stream");
+    jw_int(w, h2_stream_id(p->stream));
+  }
 }
 
 /* ------------------------------------------------------------ timers */
 
-static int heap_less(struct conn *a, struct conn *b) {
+static int heap_less(const struct timer *a, const struct timer *b) {
   return a->deadline < b->deadline;
 }
 
 static void heap_swap(struct server *s, size_t i, size_t j) {
-  struct conn *t = s->heap[i];
+  struct timer *t = s->heap[i];
   s->heap[i] = s->heap[j];
   s->heap[j] = t;
   s->heap[i]->heap_idx = i;
@@ -256,12 +141,12 @@ static void heap_down(struct server *s, size_t i) {
   }
 }
 
-static void timer_clear(struct conn *c) {
-  struct server *s = c->srv;
-  size_t i = c->heap_idx;
-  c->timer = T_NONE;
+void timer_clear(struct timer *t) {
+  struct server *s = t->conn->srv;
+  size_t i = t->heap_idx;
+  t->kind = T_NONE;
   if (i == SIZE_MAX) return;
-  c->heap_idx = SIZE_MAX;
+  t->heap_idx = SIZE_MAX;
   s->heap_n--;
   if (i == s->heap_n) return;
   s->heap[i] = s->heap[s->heap_n];
@@ -270,22 +155,21 @@ static void timer_clear(struct conn *c) {
   heap_down(s, s->heap[i]->heap_idx);
 }
 
-/* Returns 0, or -1 when out of memory. */
-static int timer_set(struct conn *c, enum timer_kind kind, double deadline) {
-  struct server *s = c->srv;
-  timer_clear(c);
+int timer_set(struct timer *t, enum timer_kind kind, double deadline) {
+  struct server *s = t->conn->srv;
+  timer_clear(t);
   if (s->heap_n == s->heap_cap) {
     size_t cap = s->heap_cap ? s->heap_cap * 2 : 256;
-    struct conn **h = realloc(s->heap, cap * sizeof *h);
+    struct timer **h = realloc(s->heap, cap * sizeof *h);
     if (!h) return -1;
     s->heap = h;
     s->heap_cap = cap;
   }
-  c->timer = kind;
-  c->deadline = deadline;
-  c->heap_idx = s->heap_n;
-  s->heap[s->heap_n++] = c;
-  heap_up(s, c->heap_idx);
+  t->kind = kind;
+  t->deadline = deadline;
+  t->heap_idx = s->heap_n;
+  s->heap[s->heap_n++] = t;
+  heap_up(s, t->heap_idx);
   return 0;
 }
 
@@ -412,7 +296,7 @@ static int input_paused(const struct conn *c) {
          c->in_len == c->in_cap;
 }
 
-static void update_events(struct conn *c) {
+void update_events(struct conn *c) {
   unsigned want = 0;
   struct epoll_event ev;
   /* after the client's EOF nothing more is read (a readable EOF would wake
@@ -426,10 +310,10 @@ static void update_events(struct conn *c) {
   if (epoll_ctl(c->srv->epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0) c->ev_mask = want;
 }
 
-static void mark_complete(struct conn *c) {
-  if (c->complete) return;
-  c->complete = 1;
-  if (c->run && c->run->end_t[c->step] < 0) c->run->end_t[c->step] = now_ms();
+void mark_complete(struct play *p) {
+  if (p->complete) return;
+  p->complete = 1;
+  if (p->run && p->run->end_t[p->step] < 0) p->run->end_t[p->step] = now_ms();
 }
 
 /* The ready list: connections with answers still to give after the
@@ -465,26 +349,27 @@ static void ready_remove(struct conn *c) {
   s->nready--;
 }
 
-/* Log the end of the connection's step and let go of its run. */
-static void end_step(struct conn *c, const char *how) {
-  struct server *s = c->srv;
-  struct run *r = c->run;
+void end_step(struct play *p, const char *how) {
+  struct server *s = p->conn->srv;
+  struct run *r = p->run;
   double t = now_ms();
   jw *w;
   if (!r) return;
-  if (r->end_t[c->step] < 0) r->end_t[c->step] = t;
+  if (r->end_t[p->step] < 0) r->end_t[p->step] = t;
   w = log_begin(s, "end");
-  log_run_fields(w, c, r, c->step);
+  log_run_fields(w, p, r, p->step);
   jw_key(w, "how");
   jw_cstr(w, how);
   jw_key(w, "complete");
-  jw_bool(w, c->complete);
-  j_double(w, "response_end_t", rel_ms(s, r->end_t[c->step]));
+  jw_bool(w, p->complete);
+  j_double(w, "response_end_t", rel_ms(s, r->end_t[p->step]));
   log_end(s);
   r->refs--;
-  if (r->latest == c) r->latest = NULL;
-  c->run = NULL;
-  c->sc_conn = NULL;
+  if (r->latest == p) r->latest = NULL;
+  p->run = NULL;
+  p->sc = NULL;
+  enc_free(p->enc);
+  p->enc = NULL;
 }
 
 /* Release the connection's resources now; the struct itself goes to the
@@ -492,7 +377,8 @@ static void end_step(struct conn *c, const char *how) {
  * still name it. */
 static void conn_free(struct conn *c) {
   struct server *s = c->srv;
-  timer_clear(c);
+  if (c->h2) h2_free(c, "client-closed");
+  timer_clear(&c->tm);
   ready_remove(c);
   if (c->prev)
     c->prev->next = c->next;
@@ -503,6 +389,7 @@ static void conn_free(struct conn *c) {
   if (c->fd >= 0) close(c->fd);
   free(c->in);
   free(c->out);
+  play_release(&c->pl);
   c->ssl = NULL;
   c->fd = -1;
   c->in = c->out = NULL;
@@ -523,10 +410,11 @@ static void free_dead(struct server *s) {
 
 /* Close now (how: for the step, if one is playing). Returns -1: c is
  * gone (the convention of every function here that may free c). */
-static int conn_close(struct conn *c, const char *how) {
+int conn_close(struct conn *c, const char *how) {
   struct server *s = c->srv;
   jw *w;
-  if (c->run) end_step(c, how);
+  if (c->pl.run) end_step(&c->pl, how);
+  if (c->h2) h2_free(c, how);
   w = log_begin(s, "disconnect");
   log_conn_fields(w, c);
   log_end(s);
@@ -550,7 +438,7 @@ static int conn_linger(struct conn *c) {
   c->state = CS_LINGER;
   c->out_len = c->out_off = 0;
   c->tls_want_write = 0;
-  if (timer_set(c, T_LINGER, now_ms() + (double)c->srv->cfg->linger_close_ms) < 0)
+  if (timer_set(&c->tm, T_LINGER, now_ms() + (double)c->srv->cfg->linger_close_ms) < 0)
     return conn_close(c, "error");
   update_events(c);
   return 0;
@@ -559,7 +447,7 @@ static int conn_linger(struct conn *c) {
 /* Close gracefully after the last response: linger, or, when the client's
  * EOF was already read (nothing left to drain), close_notify, FIN and
  * close at once. Returns -1 when c is gone, 0 when it lingers. */
-static int conn_finish(struct conn *c) {
+int conn_finish(struct conn *c) {
   if (!c->peer_eof) return conn_linger(c);
   if (c->ssl) tls_shutdown(c->ssl);
   shutdown(c->fd, SHUT_WR);
@@ -580,7 +468,7 @@ static int out_reserve(struct conn *c, size_t n) {
 }
 
 /* Append to the unit being built. */
-static int out_add(struct conn *c, const void *p, size_t n) {
+int out_add(struct conn *c, const void *p, size_t n) {
   if (n > SIZE_MAX - c->out_len || out_reserve(c, c->out_len + n) < 0) return -1;
   memcpy(c->out + c->out_len, p, n);
   c->out_len += n;
@@ -602,19 +490,17 @@ static int out_addf(struct conn *c, const char *fmt, ...) {
 
 /* Append a scenario string with its templates expanded. */
 static int out_expand(struct conn *c, const struct sc_str *str) {
-  struct server *s = c->srv;
-  const struct run *r = c->run;
-  size_t n = sc_expanded_len(str, r->blen, s->origin_len[c->tls]);
+  size_t n = play_exp_len(&c->pl, str);
   if (n > SIZE_MAX - c->out_len || out_reserve(c, c->out_len + n) < 0) return -1;
-  c->out_len += sc_expand(str, r->base, r->blen, s->origin[c->tls], s->origin_len[c->tls],
-                          c->out + c->out_len);
+  play_expand(&c->pl, str, c->out + c->out_len);
+  c->out_len += n;
   return 0;
 }
 
 /* Write out the pending unit. Returns 1 when all of it is written, 0 when
  * the socket is full (EPOLLOUT is armed), -1 on a failure, with *how set
  * to "client-closed" or "error". */
-static int flush(struct conn *c, const char **how) {
+int flush(struct conn *c, const char **how) {
   while (c->out_off < c->out_len) {
     size_t left = c->out_len - c->out_off;
     ssize_t n;
@@ -655,6 +541,42 @@ static int flush(struct conn *c, const char **how) {
   return 1;
 }
 
+long conn_recv(struct conn *c, void *buf, size_t room, const char **how) {
+  ssize_t n;
+  if (c->ssl && c->state != CS_LINGER) {
+    char err[160];
+    int was = c->tls_want_write;
+    c->tls_want_write = 0;
+    n = tls_read(c->ssl, buf, room, err, sizeof err);
+    if (n == TLS_WANT_READ) {
+      if (was) update_events(c);
+      return 0;
+    }
+    if (n == TLS_WANT_WRITE) {
+      c->tls_want_write = 1;
+      update_events(c);
+      return 0;
+    }
+    if (n == TLS_DONE) return -1;
+    if (n < 0) {
+      *how = (errno == EPIPE || errno == ECONNRESET || errno == 0) ? "client-closed" : "error";
+      return -2;
+    }
+    return (long)n;
+  }
+  while (1) {
+    n = recv(c->fd, buf, room, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+      *how = (errno == ECONNRESET || errno == EPIPE) ? "client-closed" : "error";
+      return -2;
+    }
+    if (n == 0) return -1;
+    return (long)n;
+  }
+}
+
 /* Read what is available. Returns 0 (read until the socket was empty, or
  * the budget ran out), -1 at the peer's EOF, -2 on a failure (*how set).
  * Bytes beyond the input buffer are discarded and flagged. */
@@ -664,7 +586,7 @@ static int read_input(struct conn *c, const char **how) {
   while (1) {
     char *dst;
     size_t room;
-    ssize_t n;
+    long n;
     int discard = c->state == CS_LINGER;
     if (!discard && c->in_len == c->in_cap && c->in_cap < IN_CAP) {
       size_t cap = c->in_cap ? c->in_cap * 2 : 2048;
@@ -689,35 +611,8 @@ static int read_input(struct conn *c, const char **how) {
       dst = c->in + c->in_len;
       room = c->in_cap - c->in_len;
     }
-    if (c->ssl && c->state != CS_LINGER) {
-      char err[160];
-      int was = c->tls_want_write;
-      c->tls_want_write = 0;
-      n = tls_read(c->ssl, dst, room, err, sizeof err);
-      if (n == TLS_WANT_READ) {
-        if (was) update_events(c);
-        return 0;
-      }
-      if (n == TLS_WANT_WRITE) {
-        c->tls_want_write = 1;
-        update_events(c);
-        return 0;
-      }
-      if (n == TLS_DONE) return -1;
-      if (n < 0) {
-        *how = (errno == EPIPE || errno == ECONNRESET || errno == 0) ? "client-closed" : "error";
-        return -2;
-      }
-    } else {
-      n = recv(c->fd, dst, room, 0);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
-        *how = (errno == ECONNRESET || errno == EPIPE) ? "client-closed" : "error";
-        return -2;
-      }
-      if (n == 0) return -1;
-    }
+    n = conn_recv(c, dst, room, how);
+    if (n <= 0) return (int)n;
     if (dst == scratch) {
       if (!discard) c->in_overflow = 1;
     } else {
@@ -751,21 +646,35 @@ static int reply(struct conn *c, int status, const char *ctype, const char *body
     return conn_close(c, "error");
   c->reply_close = close_after;
   c->state = CS_REPLY;
-  timer_clear(c);
+  timer_clear(&c->tm);
   return 0;
 }
 
-static int bad_request(struct conn *c, int status, const char *why) {
+static void log_proto(jw *w, const struct h2_stream *st) {
+  jw_key(w, "proto");
+  jw_cstr(w, st ? "h2" : "http/1.1");
+  if (st) {
+    jw_key(w, "stream");
+    jw_int(w, h2_stream_id(st));
+  }
+}
+
+void log_bad_request(struct conn *c, struct h2_stream *st, int status, const char *why) {
   struct server *s = c->srv;
-  char body[200];
-  int n;
   jw *w = log_begin(s, "bad-request");
   log_conn_fields(w, c);
+  log_proto(w, st);
   jw_key(w, "status");
   jw_int(w, status);
   jw_key(w, "why");
   jw_cstr(w, why);
   log_end(s);
+}
+
+static int bad_request(struct conn *c, int status, const char *why) {
+  char body[200];
+  int n;
+  log_bad_request(c, NULL, status, why);
   n = snprintf(body, sizeof body, "%d %s: %s\n", status, sc_reason_phrase(status), why);
   c->in_len = 0;
   c->in_overflow = 0;
@@ -783,10 +692,12 @@ static const char *content_type_of(const char *path) {
   return "application/octet-stream";
 }
 
-static void log_simple(struct conn *c, const char *ev, const struct http_request *rq, int status) {
+void log_simple(struct conn *c, struct h2_stream *st, const char *ev, const struct http_request *rq,
+                int status) {
   struct server *s = c->srv;
   jw *w = log_begin(s, ev);
   log_conn_fields(w, c);
+  log_proto(w, st);
   jw_key(w, "method");
   jw_string(w, rq->method.p, rq->method.n);
   jw_key(w, "target");
@@ -798,7 +709,7 @@ static void log_simple(struct conn *c, const char *ev, const struct http_request
 
 static int not_found(struct conn *c, const struct http_request *rq) {
   static const char body[] = "404 Not Found: no scenario or file at this path\n";
-  log_simple(c, "not-found", rq, 404);
+  log_simple(c, NULL, "not-found", rq, 404);
   return reply(c, 404, "text/plain; charset=utf-8", body, sizeof body - 1, 0,
                http_span_eq(rq->method, "HEAD"));
 }
@@ -826,46 +737,43 @@ static int open_beneath(int dirfd, char *rel) {
 /* GET /static/REL: a regular file below --static, by a safe relative path
  * (letters, digits, '.', '-', '_', '/'; no empty, "." or ".." part; no
  * symbolic link anywhere, see open_beneath). Anything else is 404. */
-static int serve_static(struct conn *c, const struct http_request *rq, const char *rel, size_t n) {
-  struct server *s = c->srv;
+int static_file(struct server *s, const struct http_request *rq, const char *rel, size_t n,
+                char **out, size_t *out_len, const char **ctype) {
   char path[1024];
   int fd, head = http_span_eq(rq->method, "HEAD");
   struct stat st;
   size_t size, got = 0;
   char *buf;
-  int rc;
-  if (!head && !http_span_eq(rq->method, "GET")) {
-    static const char body[] = "405 Method Not Allowed\n";
-    log_simple(c, "static", rq, 405);
-    return reply(c, 405, "text/plain; charset=utf-8", body, sizeof body - 1, 0, 0);
-  }
-  if (n == 0 || n >= sizeof path) return not_found(c, rq);
+  *out = NULL;
+  *out_len = 0;
+  if (!head && !http_span_eq(rq->method, "GET")) return 405;
+  if (n == 0 || n >= sizeof path) return 404;
   for (size_t i = 0; i < n; i++) {
     char ch = rel[i];
     int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
              ch == '.' || ch == '-' || ch == '_' || ch == '/';
-    if (!ok) return not_found(c, rq);
+    if (!ok) return 404;
     if (i == 0 || rel[i - 1] == '/') {
       size_t k = i;
       while (k < n && rel[k] != '/') k++;
       if (k == i || (k - i == 1 && rel[i] == '.') ||
           (k - i == 2 && rel[i] == '.' && rel[i + 1] == '.'))
-        return not_found(c, rq);
+        return 404;
     }
   }
   memcpy(path, rel, n);
   path[n] = '\0';
   fd = open_beneath(s->static_fd, path);
-  if (fd < 0) return not_found(c, rq);
+  if (fd < 0) return 404;
   if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > MAX_STATIC_FILE) {
     close(fd);
-    return not_found(c, rq);
+    return 404;
   }
   size = (size_t)st.st_size;
   buf = malloc(size ? size : 1);
   if (!buf) {
     close(fd);
-    return conn_close(c, "error");
+    return -1;
   }
   while (got < size) {
     ssize_t k = read(fd, buf + got, size - got);
@@ -873,32 +781,48 @@ static int serve_static(struct conn *c, const struct http_request *rq, const cha
     got += (size_t)k;
   }
   close(fd);
-  log_simple(c, "static", rq, 200);
-  rc = reply(c, 200, content_type_of(path), buf, got, 0, head);
+  *out = buf;
+  *out_len = got;
+  *ctype = content_type_of(path);
+  return 200;
+}
+
+static int serve_static(struct conn *c, const struct http_request *rq, const char *rel, size_t n) {
+  static const char not_allowed[] = "405 Method Not Allowed\n";
+  char *buf;
+  size_t len;
+  const char *ctype = NULL;
+  int rc, status = static_file(c->srv, rq, rel, n, &buf, &len, &ctype);
+  if (status < 0) return conn_close(c, "error");
+  if (status == 404) return not_found(c, rq);
+  log_simple(c, NULL, "static", rq, status);
+  if (status == 405)
+    return reply(c, 405, "text/plain; charset=utf-8", not_allowed, sizeof not_allowed - 1, 0, 0);
+  rc = reply(c, 200, ctype, buf, len, 0, http_span_eq(rq->method, "HEAD"));
   free(buf);
   return rc;
 }
 
 /* ------------------------------------------------------------ playing */
 
-static const char *const action_names[] = {"send",  "send-chunks", "raw", "wait",
-                                           "close", "abort",       "hold"};
+const char *const action_names[] = {"send",  "send-chunks", "raw",  "wait",
+                                    "close", "abort",       "hold", "goaway"};
 static const char *const framing_names[] = {"chunked", "length", "close"};
 
-static void log_action(struct conn *c, const char *what, size_t ai, long long bytes, size_t piece,
-                       size_t npieces, long long ms) {
-  struct server *s = c->srv;
+void log_action(struct play *p, const char *what, long long bytes, size_t wire, size_t piece,
+                size_t npieces, long long ms, long long code) {
+  struct server *s = p->conn->srv;
   jw *w = log_begin(s, "action");
-  log_run_fields(w, c, c->run, c->step);
+  log_run_fields(w, p, p->run, p->step);
   jw_key(w, "action");
-  jw_uint(w, ai);
+  jw_uint(w, p->ai);
   jw_key(w, "do");
   jw_cstr(w, what);
   if (bytes >= 0) {
     jw_key(w, "bytes");
     jw_int(w, bytes);
     jw_key(w, "wire");
-    jw_uint(w, c->out_len);
+    jw_uint(w, wire);
     jw_key(w, "piece");
     jw_uint(w, piece);
     jw_key(w, "pieces");
@@ -907,6 +831,10 @@ static void log_action(struct conn *c, const char *what, size_t ai, long long by
   if (ms >= 0) {
     jw_key(w, "ms");
     jw_int(w, ms);
+  }
+  if (code >= 0) {
+    jw_key(w, "code");
+    jw_int(w, code);
   }
   log_end(s);
 }
@@ -917,10 +845,6 @@ static int has_header(const struct sc_connection *sc, const char *name) {
   return 0;
 }
 
-static size_t exp_len(const struct conn *c, const struct sc_str *str) {
-  return sc_expanded_len(str, c->run->blen, c->srv->origin_len[c->tls]);
-}
-
 /* The step is about to pause (wait) or holds. Whether the connection ends
  * here instead: 1 (how "close") when the response is complete and must be
  * the connection's last (close_after); 2 (how "client-closed") after the
@@ -929,102 +853,143 @@ static size_t exp_len(const struct conn *c, const struct sc_str *str) {
  * could never be answered, and a half-closed client can ask for nothing
  * more); 0 to go on. */
 static int ends_here(const struct conn *c, int hold) {
-  if (c->complete && c->close_after) return 1;
-  if (c->peer_eof && (c->complete ? c->in_len == 0 : hold)) return 2;
+  if (c->pl.complete && c->close_after) return 1;
+  if (c->peer_eof && (c->pl.complete ? c->in_len == 0 : hold)) return 2;
   return 0;
 }
 
 /* End the step and close gracefully. Returns -1 when c is gone, else 0. */
 static int finish_step(struct conn *c, const char *how) {
-  end_step(c, how);
+  end_step(&c->pl, how);
   return conn_finish(c);
+}
+
+/* The size of the HTTP chunk that starts with segment i of the prepared
+ * action: the whole action for send, its piece for send-chunks. */
+static size_t chunk_size(const struct prepared *pr, size_t i, int whole) {
+  size_t n = 0;
+  for (size_t k = i; k < pr->nsegs; k++) {
+    n += pr->segs[k].len;
+    if (!whole && pr->segs[k].piece_end) break;
+  }
+  return n;
 }
 
 /* Build the next write unit of the step, or start its timer. Returns 1
  * when a unit was queued, 0 when the step waits (timer, hold), -1 when c
  * is gone. */
 static int play_next(struct conn *c) {
-  const struct sc_connection *sc = c->sc_conn;
+  struct play *p = &c->pl;
+  const struct sc_connection *sc = p->sc;
   const struct sc_action *a;
   int end;
-  if (c->holding) {
+  if (p->holding) {
     if ((end = ends_here(c, 1)) != 0) return finish_step(c, end == 1 ? "close" : "client-closed");
     return 0;
   }
-  if (c->waiting || c->timer == T_ACTION) return 0;
-  if (c->head_only || c->ai >= sc->nactions) {
+  if (p->waiting || c->tm.kind == T_ACTION) return 0;
+  if (c->head_only || p->ai >= sc->nactions) {
     if ((end = ends_here(c, 1)) != 0) return finish_step(c, end == 1 ? "close" : "client-closed");
-    c->holding = 1;
+    p->holding = 1;
     /* HEAD plays no action: its response is complete with the head */
-    if (!c->head_only) log_action(c, "hold", c->ai, -1, 0, 0, -1);
+    if (!c->head_only) log_action(p, "hold", -1, 0, 0, 0, -1, -1);
     return 0;
   }
-  a = &sc->actions[c->ai];
+  a = &sc->actions[p->ai];
   switch (a->kind) {
   case SC_SEND:
   case SC_SEND_CHUNKS:
   case SC_RAW: {
-    size_t plen;
-    int chunked = c->framing == SC_CHUNKED && sc->has_body && a->kind != SC_RAW;
-    if (c->piece > 0 && !c->pause_done) {
-      if (timer_set(c, T_ACTION, now_ms() + PIECE_PAUSE_MS) < 0) return conn_close(c, "error");
+    struct prepared *pr = &p->act;
+    const struct segment *sg;
+    int chunked = p->framing == SC_CHUNKED && sc->has_body && a->kind != SC_RAW;
+    if (!pr->ready || pr->ai != p->ai) {
+      if (body_prepare(p) < 0) return conn_close(c, "error");
+    }
+    sg = &pr->segs[pr->next];
+    if (sg->pause_before && !p->pause_done) {
+      if (timer_set(&c->tm, T_ACTION, now_ms() + PIECE_PAUSE_MS) < 0) return conn_close(c, "error");
       return 0;
     }
-    c->pause_done = 0;
-    plen = exp_len(c, &a->pieces[c->piece]);
+    p->pause_done = 0;
     c->out_len = c->out_off = 0;
     if (chunked) {
-      size_t size = plen;
-      int head = a->kind == SC_SEND_CHUNKS || c->piece == 0;
-      if (a->kind == SC_SEND && head)
-        for (size_t k = 1; k < a->npieces; k++) size += exp_len(c, &a->pieces[k]);
+      int head = pr->next == 0 || (a->kind == SC_SEND_CHUNKS && pr->segs[pr->next - 1].piece_end);
       if (head &&
-          (out_addf(c, "%zx", size) < 0 ||
+          (out_addf(c, "%zx", chunk_size(pr, pr->next, a->kind == SC_SEND)) < 0 ||
            (sc->has_chunk_ext && out_expand(c, &sc->chunk_ext) < 0) || out_add(c, "\r\n", 2) < 0))
         return conn_close(c, "error");
     }
-    if (out_expand(c, &a->pieces[c->piece]) < 0) return conn_close(c, "error");
-    if (chunked && (a->kind == SC_SEND_CHUNKS || c->piece + 1 == a->npieces) &&
+    if (out_add(c, pr->buf + sg->off, sg->len) < 0) return conn_close(c, "error");
+    if (chunked && (pr->next + 1 == pr->nsegs || (a->kind == SC_SEND_CHUNKS && sg->piece_end)) &&
         out_add(c, "\r\n", 2) < 0)
       return conn_close(c, "error");
-    log_action(c, action_names[a->kind], c->ai, (long long)plen, c->piece, a->npieces, -1);
+    log_action(p, action_names[a->kind], (long long)sg->decoded, c->out_len, sg->piece, a->npieces,
+               -1, -1);
     if (a->kind != SC_RAW) {
-      c->body_sent += plen;
-      if (c->framing == SC_LENGTH && c->body_sent >= c->content_length) c->complete_on_flush = 1;
+      p->body_sent += sg->len;
+      if (p->framing == SC_LENGTH && p->body_sent >= p->content_length) p->complete_on_flush = 1;
     }
-    if (++c->piece == a->npieces) {
-      c->piece = 0;
-      c->ai++;
+    if (++pr->next == pr->nsegs) {
+      body_done(p); /* the unit holds the last bytes */
+      p->ai++;
     }
     return 1;
   }
   case SC_WAIT:
     if ((end = ends_here(c, 0)) != 0) return finish_step(c, end == 1 ? "close" : "client-closed");
-    log_action(c, "wait", c->ai, -1, 0, 0, (long long)a->ms);
-    c->waiting = 1;
-    if (timer_set(c, T_ACTION, now_ms() + (double)a->ms) < 0) return conn_close(c, "error");
+    log_action(p, "wait", -1, 0, 0, 0, (long long)a->ms, -1);
+    p->waiting = 1;
+    if (timer_set(&c->tm, T_ACTION, now_ms() + (double)a->ms) < 0) return conn_close(c, "error");
     return 0;
   case SC_CLOSE:
-    if (c->framing == SC_CHUNKED && sc->has_body && !c->last_chunk) {
-      c->last_chunk = 1;
+    if (sc->has_body && !p->last_chunk &&
+        (p->framing == SC_CHUNKED || (p->enc && !p->enc_finished))) {
+      /* the encoder's last bytes, then the last chunk: one write */
+      struct prepared fin = {0};
+      int rc = body_finish(p, &fin);
+      p->last_chunk = 1;
       c->out_len = c->out_off = 0;
-      if (out_add(c, "0", 1) < 0 || (sc->has_chunk_ext && out_expand(c, &sc->chunk_ext) < 0) ||
-          out_add(c, "\r\n\r\n", 4) < 0)
-        return conn_close(c, "error");
-      c->complete_on_flush = 1;
-      return 1;
+      if (rc == 0 && fin.len > 0) {
+        if (p->framing == SC_CHUNKED)
+          rc = out_addf(c, "%zx", fin.len) < 0 ||
+                       (sc->has_chunk_ext && out_expand(c, &sc->chunk_ext) < 0) ||
+                       out_add(c, "\r\n", 2) < 0 || out_add(c, fin.buf, fin.len) < 0 ||
+                       out_add(c, "\r\n", 2) < 0
+                   ? -1
+                   : 0;
+        else
+          rc = out_add(c, fin.buf, fin.len);
+        p->body_sent += fin.len;
+      }
+      free(fin.buf);
+      free(fin.segs);
+      if (rc == 0 && p->framing == SC_CHUNKED &&
+          (out_add(c, "0", 1) < 0 || (sc->has_chunk_ext && out_expand(c, &sc->chunk_ext) < 0) ||
+           out_add(c, "\r\n\r\n", 4) < 0))
+        rc = -1;
+      if (rc < 0) return conn_close(c, "error");
+      if (p->framing == SC_CHUNKED) p->complete_on_flush = 1;
+      if (c->out_len > 0) return 1;
     }
-    log_action(c, "close", c->ai, -1, 0, 0, -1);
-    end_step(c, "close");
+    log_action(p, "close", -1, 0, 0, 0, -1, -1);
+    end_step(p, "close");
     if (conn_finish(c) < 0) return -1;
     return 0;
   case SC_ABORT:
-    log_action(c, "abort", c->ai, -1, 0, 0, -1);
+    log_action(p, "abort", -1, 0, 0, 0, -1, (long long)a->code);
     return conn_abort(c);
+  case SC_GOAWAY:
+    /* HTTP/1.1 has no GOAWAY: the connection goes away without ending the
+     * body (no last chunk; a Content-Length body cut short) */
+    log_action(p, "goaway", -1, 0, 0, 0, -1, (long long)a->code);
+    end_step(p, "goaway");
+    if (conn_finish(c) < 0) return -1;
+    return 0;
   case SC_HOLD:
     if ((end = ends_here(c, 1)) != 0) return finish_step(c, end == 1 ? "close" : "client-closed");
-    c->holding = 1;
-    log_action(c, "hold", c->ai, -1, 0, 0, -1);
+    p->holding = 1;
+    log_action(p, "hold", -1, 0, 0, 0, -1, -1);
     return 0;
   }
   return conn_close(c, "error");
@@ -1040,9 +1005,9 @@ static int play(struct conn *c) {
       if (rc < 0) return conn_close(c, how);
       if (rc == 0) return 0;
     }
-    if (c->complete_on_flush) {
-      c->complete_on_flush = 0;
-      mark_complete(c);
+    if (c->pl.complete_on_flush) {
+      c->pl.complete_on_flush = 0;
+      mark_complete(&c->pl);
     }
     rc = play_next(c);
     if (rc <= 0) return rc;
@@ -1050,26 +1015,13 @@ static int play(struct conn *c) {
   return 0;
 }
 
-static int start_step(struct conn *c, struct run *r, size_t step) {
+static int start_step(struct conn *c, struct run *r, size_t step, const struct http_request *rq) {
+  struct play *p = &c->pl;
   const struct sc_connection *sc = &r->sc->conns[step];
   struct server *s = c->srv;
+  int bodyless;
   jw *w;
-  c->run = r;
-  r->refs++;
-  r->latest = c;
-  c->step = step;
-  c->sc_conn = sc;
-  c->ai = c->piece = 0;
-  c->pause_done = c->waiting = c->holding = 0;
-  c->complete = c->complete_on_flush = c->last_chunk = 0;
-  c->body_sent = c->content_length = 0;
-  /* HTTP/1.0 has no chunked coding: such a body ends with the connection */
-  c->framing = sc->framing == SC_CHUNKED && c->http10 ? SC_CLOSE_DELIMITED : sc->framing;
-  for (size_t i = 0; i < sc->nactions; i++) {
-    const struct sc_action *a = &sc->actions[i];
-    if (a->kind == SC_SEND || a->kind == SC_SEND_CHUNKS)
-      for (size_t k = 0; k < a->npieces; k++) c->content_length += exp_len(c, &a->pieces[k]);
-  }
+  if (play_begin(p, c, r, step, rq, c->head_only, c->http10) < 0) return conn_close(c, "error");
   /* the head: a write unit of its own */
   c->out_len = c->out_off = 0;
   if (out_expand(c, &sc->version) < 0 || out_addf(c, " %d ", sc->status) < 0 ||
@@ -1083,17 +1035,20 @@ static int start_step(struct conn *c, struct run *r, size_t step) {
   }
   if (sc->add_content_type && out_add(c, "Content-Type: text/event-stream\r\n", 33) < 0)
     return conn_close(c, "error");
+  if (p->coding != SC_IDENTITY &&
+      out_addf(c, "Content-Encoding: %s\r\n", sc_coding_name(p->coding)) < 0)
+    return conn_close(c, "error");
   {
     int rc = 0, announce_close = c->close_after;
     if (sc->has_body) {
-      if (c->framing == SC_CHUNKED && !has_header(sc, "Transfer-Encoding"))
+      if (p->framing == SC_CHUNKED && !has_header(sc, "Transfer-Encoding"))
         rc = out_add(c, "Transfer-Encoding: chunked\r\n", 28);
-      else if (c->framing == SC_LENGTH && !has_header(sc, "Content-Length"))
-        rc = out_addf(c, "Content-Length: %llu\r\n", (unsigned long long)c->content_length);
+      else if (p->framing == SC_LENGTH && !has_header(sc, "Content-Length"))
+        rc = out_addf(c, "Content-Length: %llu\r\n", (unsigned long long)p->content_length);
       /* A response that ends in close announces it, as HTTP/1.1 asks, so
        * that a pooling client does not send its next request on a dying
        * connection. */
-      if (c->framing == SC_CLOSE_DELIMITED ||
+      if (p->framing == SC_CLOSE_DELIMITED ||
           (sc->nactions > 0 && sc->actions[sc->nactions - 1].kind == SC_CLOSE))
         announce_close = 1;
     }
@@ -1104,40 +1059,63 @@ static int start_step(struct conn *c, struct run *r, size_t step) {
      * kept at once */
     if (c->head_only && announce_close) c->close_after = 1;
   }
+  /* an encoded Content-Length body without send actions: the encoding of
+   * the empty body goes with the head */
+  bodyless = !sc->has_body || c->head_only || (p->framing == SC_LENGTH && p->content_length == 0);
+  if (!bodyless && p->framing == SC_LENGTH && p->enc && p->last_body_action == SIZE_MAX) {
+    struct prepared fin = {0};
+    int rc = body_finish(p, &fin);
+    if (rc == 0) rc = out_add(c, fin.buf, fin.len);
+    p->body_sent += fin.len;
+    free(fin.buf);
+    free(fin.segs);
+    if (rc < 0) return conn_close(c, "error");
+    bodyless = 1;
+  }
   w = log_begin(s, "head");
-  log_run_fields(w, c, r, step);
+  log_run_fields(w, p, r, step);
   jw_key(w, "status");
   jw_int(w, sc->status);
   jw_key(w, "bytes");
   jw_uint(w, c->out_len);
-  if (c->framing == SC_LENGTH && sc->has_body) {
+  if (p->framing == SC_LENGTH && sc->has_body) {
     jw_key(w, "content_length");
-    jw_uint(w, c->content_length);
+    jw_uint(w, p->content_length);
   }
   jw_key(w, "framing");
-  jw_cstr(w, !sc->has_body ? "none" : framing_names[c->framing]);
+  jw_cstr(w, !sc->has_body ? "none" : framing_names[p->framing]);
   jw_key(w, "body");
   jw_bool(w, sc->has_body && !c->head_only);
-  if (c->framing != sc->framing) {
+  jw_key(w, "content_encoding");
+  jw_cstr(w, sc_coding_name(p->coding));
+  if (p->framing != sc->framing) {
     jw_key(w, "note");
     jw_cstr(w, "chunked framing sent close-delimited to an HTTP/1.0 request");
+  } else if (sc->coding != SC_IDENTITY && p->coding == SC_IDENTITY && sc->has_body) {
+    jw_key(w, "note");
+    jw_cstr(w, sc->coding == SC_GZIP ? "the request did not offer gzip: sent identity"
+                                     : "the request did not offer br: sent identity");
   }
   log_end(s);
-  if (!sc->has_body || c->head_only || (c->framing == SC_LENGTH && c->content_length == 0))
-    c->complete_on_flush = 1;
+  if (bodyless) p->complete_on_flush = 1;
   c->state = CS_PLAY;
-  timer_clear(c);
+  timer_clear(&c->tm);
   return play(c);
 }
 
 /* ------------------------------------------------------------ requests */
 
-static void log_request(struct conn *c, const char *ev, const struct http_request *rq,
-                        struct run *r, size_t step, const char *sub, size_t subn) {
+void log_request(struct play *p, struct conn *c, const char *ev, const struct http_request *rq,
+                 struct run *r, size_t step, const char *sub, size_t subn) {
   struct server *s = c->srv;
   jw *w = log_begin(s, ev);
   double prev = -1;
-  log_run_fields(w, c, r, step);
+  struct play tmp;
+  /* the run fields name this request's connection and stream */
+  memset(&tmp, 0, sizeof tmp);
+  tmp.conn = c;
+  tmp.stream = p ? p->stream : NULL;
+  log_run_fields(w, &tmp, r, step);
   jw_key(w, "method");
   jw_string(w, rq->method.p, rq->method.n);
   jw_key(w, "target");
@@ -1157,6 +1135,8 @@ static void log_request(struct conn *c, const char *ev, const struct http_reques
   jw_array_end(w);
   jw_key(w, "tls");
   jw_bool(w, c->tls);
+  jw_key(w, "proto");
+  jw_cstr(w, tmp.stream ? "h2" : "http/1.1");
   if (step > 0) prev = r->end_t[step - 1 < r->sc->nconns ? step - 1 : r->sc->nconns - 1];
   if (prev >= 0) {
     j_double(w, "delay_ms", now_ms() - prev);
@@ -1172,12 +1152,11 @@ static int token_char(char ch) {
          ch == '-' || ch == '_';
 }
 
-static void drive(struct conn *c);
-
-/* Answer a parsed request. Returns -1 when c is gone. */
-static int route(struct conn *c, const struct http_request *rq) {
+void resolve(struct conn *c, const struct http_request *rq, struct route *out) {
   struct server *s = c->srv;
   const char *t = rq->target.p, *end = t + rq->target.n, *path_end;
+  memset(out, 0, sizeof *out);
+  out->kind = R_NOT_FOUND;
   /* absolute-form: drop the scheme and authority */
   if ((size_t)(end - t) > 8 &&
       (strncasecmp(t, "http://", 7) == 0 || strncasecmp(t, "https://", 8) == 0)) {
@@ -1187,8 +1166,12 @@ static int route(struct conn *c, const struct http_request *rq) {
   }
   path_end = t;
   while (path_end < end && *path_end != '?') path_end++;
-  if (s->cfg->static_dir && path_end - t > 8 && memcmp(t, "/static/", 8) == 0)
-    return serve_static(c, rq, t + 8, (size_t)(path_end - t - 8));
+  if (s->cfg->static_dir && path_end - t > 8 && memcmp(t, "/static/", 8) == 0) {
+    out->kind = R_STATIC;
+    out->rel = t + 8;
+    out->reln = (size_t)(path_end - t - 8);
+    return;
+  }
   if (end - t > 3 && memcmp(t, "/s/", 3) == 0) {
     const char *rest = t + 3;
     for (size_t i = 0; i < s->cfg->nscenarios; i++) {
@@ -1202,28 +1185,57 @@ static int route(struct conn *c, const struct http_request *rq) {
       while (te < end && token_char(*te)) te++;
       if (te == tok || te - tok > MAX_TOKEN || (te < end && *te != '/' && *te != '?')) break;
       r = run_get(s, sc, tok, (size_t)(te - tok));
-      if (!r) return conn_close(c, "error");
+      if (!r) {
+        out->kind = R_ERROR;
+        return;
+      }
       if (r->next_step > 0 && r->next_step <= sc->nconns && r->end_t[r->next_step - 1] < 0 &&
-          r->latest && r->latest != c && !s->peeking) {
+          r->latest && r->latest->conn != c && !s->peeking) {
         /* The previous step still plays on another connection; the client
          * may have closed it just before this request, with its EOF not yet
          * taken: take it now, so that the delay is measured from it. */
         s->peeking = 1;
         r->refs++;
-        drive(r->latest);
+        drive(r->latest->conn);
         r->refs--;
         s->peeking = 0;
       }
       if (te < end && *te == '/') te++;
+      out->run = r;
+      out->sub = te;
+      out->subn = (size_t)(end - te);
+      out->step = r->next_step;
       if (r->next_step >= sc->nconns) {
-        static const char body[] = "404 Not Found: this run has no further connection\n";
-        log_request(c, "unexpected", rq, r, r->next_step, te, (size_t)(end - te));
+        out->kind = R_UNEXPECTED;
         if (r->next_step < SIZE_MAX) r->next_step++;
-        return reply(c, 404, "text/plain; charset=utf-8", body, sizeof body - 1, 1, 0);
+      } else {
+        out->kind = R_RUN;
+        r->next_step++;
       }
-      log_request(c, "request", rq, r, r->next_step, te, (size_t)(end - te));
-      return start_step(c, r, r->next_step++);
+      return;
     }
+  }
+}
+
+/* Answer a parsed request. Returns -1 when c is gone. */
+static int route(struct conn *c, const struct http_request *rq) {
+  struct route rt;
+  resolve(c, rq, &rt);
+  switch (rt.kind) {
+  case R_STATIC:
+    return serve_static(c, rq, rt.rel, rt.reln);
+  case R_ERROR:
+    return conn_close(c, "error");
+  case R_UNEXPECTED: {
+    static const char body[] = "404 Not Found: this run has no further connection\n";
+    log_request(NULL, c, "unexpected", rq, rt.run, rt.step, rt.sub, rt.subn);
+    return reply(c, 404, "text/plain; charset=utf-8", body, sizeof body - 1, 1, 0);
+  }
+  case R_RUN:
+    log_request(NULL, c, "request", rq, rt.run, rt.step, rt.sub, rt.subn);
+    return start_step(c, rt.run, rt.step, rq);
+  case R_NOT_FOUND:
+    break;
   }
   return not_found(c, rq);
 }
@@ -1258,8 +1270,8 @@ static int process_head(struct conn *c) {
   if (rc == HTTP_INCOMPLETE) {
     if (c->in_overflow || c->in_len >= HTTP_MAX_HEAD)
       rc = bad_request(c, 431, "the request head is over 16 KiB");
-    else if (c->timer == T_NONE &&
-             timer_set(c, T_HEADER, now_ms() + (double)c->srv->cfg->header_timeout_ms) < 0)
+    else if (c->tm.kind == T_NONE &&
+             timer_set(&c->tm, T_HEADER, now_ms() + (double)c->srv->cfg->header_timeout_ms) < 0)
       rc = conn_close(c, "error");
     else
       rc = 0;
@@ -1280,7 +1292,7 @@ static int process_head(struct conn *c) {
     c->http10 = rq->version.p[7] == '0';
     c->close_after = c->http10 || http_connection_has(rq, "close");
     c->head_only = http_span_eq(rq->method, "HEAD");
-    timer_clear(c);
+    timer_clear(&c->tm);
     /* the spans of rq point into c->in: it is consumed after route */
     rc = route(c, rq);
     if (rc == 0) consume_input(c, used);
@@ -1314,8 +1326,17 @@ static void drive_once(struct conn *c) {
       conn_close(c, "error");
       return;
     }
+    if (c->ls->kind == L_TLS && tls_alpn_h2(c->ssl)) {
+      /* the client's preface may already wait in the TLS buffers */
+      if (h2_start(c) == 0 && !c->dead && c->state == CS_H2) h2_drive(c);
+      return;
+    }
     c->state = CS_HEAD;
     update_events(c);
+  }
+  if (c->state == CS_H2) {
+    h2_drive(c);
+    return;
   }
   if (c->state == CS_LINGER) {
     rc = read_input(c, &how);
@@ -1370,12 +1391,12 @@ static void drive_once(struct conn *c) {
         continue; /* a step that holds or pauses may now end (ends_here) */
       }
     }
-    if (c->state == CS_PLAY && c->complete && c->out_len == c->out_off &&
+    if (c->state == CS_PLAY && c->pl.complete && c->out_len == c->out_off &&
         (c->in_len > 0 || c->in_overflow) && c->body_left == 0) {
       /* keep-alive: a new request on this connection ends the step */
-      end_step(c, "keep-alive");
+      end_step(&c->pl, "keep-alive");
       c->state = CS_HEAD;
-      timer_clear(c);
+      timer_clear(&c->tm);
     }
     if (c->state == CS_HEAD && c->body_left == 0 && (c->in_len > 0 || c->in_overflow)) {
       if (process_head(c) < 0) return;
@@ -1390,7 +1411,7 @@ static void drive_once(struct conn *c) {
   }
 }
 
-static void drive(struct conn *c) {
+void drive(struct conn *c) {
   drive_once(c);
   if (!c->dead) update_events(c); /* reading may resume as input was taken */
 }
@@ -1407,17 +1428,23 @@ static void on_timer(struct conn *c, enum timer_kind kind) {
       conn_close(c, "error");
       return;
     }
+    if (c->state == CS_H2) {
+      /* the client's connection preface did not come in time */
+      log_bad_request(c, NULL, 408, "the HTTP/2 connection preface did not arrive in time");
+      conn_close(c, "error");
+      return;
+    }
     if (c->state != CS_HEAD) return;
     if (bad_request(c, 408, "the request head did not arrive in time") < 0) return;
     drive(c);
     return;
   case T_ACTION:
     if (c->state != CS_PLAY) return;
-    if (c->waiting) {
-      c->waiting = 0;
-      c->ai++;
+    if (c->pl.waiting) {
+      c->pl.waiting = 0;
+      c->pl.ai++;
     } else {
-      c->pause_done = 1;
+      c->pl.pause_done = 1;
     }
     drive(c);
     return;
@@ -1428,6 +1455,8 @@ static void on_timer(struct conn *c, enum timer_kind kind) {
     return;
   }
 }
+
+static const char *const listener_names[] = {"http", "tls", "tls-h1", "h2c"};
 
 static void accept_all(struct server *s, struct listener *l) {
   for (int i = 0; i < 256; i++) {
@@ -1462,15 +1491,17 @@ static void accept_all(struct server *s, struct listener *l) {
     c->srv = s;
     c->fd = fd;
     c->id = ++s->next_id;
+    c->ls = l;
     c->tls = l->tls;
-    c->heap_idx = SIZE_MAX;
+    c->tm.heap_idx = SIZE_MAX;
+    c->tm.conn = c;
     c->state = l->tls ? CS_HANDSHAKE : CS_HEAD;
     s->nconns++;
     if (s->nconns > s->max_conns) s->max_conns = s->nconns;
     c->next = s->conns;
     if (s->conns) s->conns->prev = c;
     s->conns = c;
-    if (l->tls && !(c->ssl = tls_new(s->ctx, fd))) {
+    if (l->tls && !(c->ssl = tls_new(l->kind == L_TLS_H1 ? s->ctx_h1 : s->ctx, fd))) {
       conn_free(c);
       continue;
     }
@@ -1479,7 +1510,7 @@ static void accept_all(struct server *s, struct listener *l) {
     ev.data.ptr = c;
     c->ev_mask = EPOLLIN;
     if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ||
-        timer_set(c, T_HEADER, now_ms() + (double)s->cfg->header_timeout_ms) < 0) {
+        timer_set(&c->tm, T_HEADER, now_ms() + (double)s->cfg->header_timeout_ms) < 0) {
       conn_free(c);
       continue;
     }
@@ -1487,25 +1518,31 @@ static void accept_all(struct server *s, struct listener *l) {
     log_conn_fields(w, c);
     jw_key(w, "tls");
     jw_bool(w, c->tls);
+    jw_key(w, "listener");
+    jw_cstr(w, listener_names[l->kind]);
     jw_key(w, "open");
     jw_uint(w, s->nconns);
     log_end(s);
+    if (l->kind == L_H2C && h2_start(c) < 0) continue;
   }
 }
 
-static int listen_on(struct server *s, struct listener *l, int port, int tls, char *err,
+static int listen_on(struct server *s, enum listener_kind kind, int port, char *err,
                      size_t errsize) {
+  struct listener *l = &s->ls[kind];
   struct sockaddr_in a;
   socklen_t alen = sizeof a;
   struct epoll_event ev;
   int one = 1;
   l->h.kind = K_LISTEN;
-  l->tls = tls;
+  l->kind = kind;
+  l->tls = kind == L_TLS || kind == L_TLS_H1;
   l->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (l->fd < 0) {
     snprintf(err, errsize, "socket: %s", strerror(errno));
     return -1;
   }
+  s->has_ls[kind] = 1;
   setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   memset(&a, 0, sizeof a);
   a.sin_family = AF_INET;
@@ -1524,9 +1561,8 @@ static int listen_on(struct server *s, struct listener *l, int port, int tls, ch
     snprintf(err, errsize, "epoll_ctl: %s", strerror(errno));
     return -1;
   }
-  snprintf(s->origin[tls], sizeof s->origin[tls], "%s://127.0.0.1:%d", tls ? "https" : "http",
-           l->port);
-  s->origin_len[tls] = strlen(s->origin[tls]);
+  snprintf(l->origin, sizeof l->origin, "%s://127.0.0.1:%d", l->tls ? "https" : "http", l->port);
+  l->origin_len = strlen(l->origin);
   return 0;
 }
 
@@ -1538,12 +1574,16 @@ static int by_len_desc(const void *a, const void *b) {
 }
 
 static void write_listening(const struct server *s, FILE *f) {
-  fprintf(f, "{\"ev\":\"listening\",\"port\":%d,\"tls_port\":", s->ls[0].port);
-  if (s->nls > 1)
-    fprintf(f, "%d", s->ls[1].port);
-  else
-    fputs("null", f);
-  fprintf(f, ",\"scenarios\":%zu,\"t\":%.3f}\n", s->cfg->nscenarios, rel_ms(s, now_ms()));
+  static const char *const keys[] = {"port", "tls_port", "tls_h1_port", "h2c_port"};
+  fputs("{\"ev\":\"listening\"", f);
+  for (int k = 0; k < L_COUNT; k++) {
+    if (s->has_ls[k])
+      fprintf(f, ",\"%s\":%d", keys[k], s->ls[k].port);
+    else
+      fprintf(f, ",\"%s\":null", keys[k]);
+  }
+  fprintf(f, ",\"h2_max_streams\":%lu,\"scenarios\":%zu,\"t\":%.3f}\n", s->cfg->h2_max_streams,
+          s->cfg->nscenarios, rel_ms(s, now_ms()));
   fflush(f);
 }
 
@@ -1552,11 +1592,16 @@ int server_run(const struct server_config *cfg, char *err, size_t errsize) {
   struct epoll_event evs[256];
   sigset_t set;
   int rc = 1;
+  int ports[L_COUNT];
   memset(&s, 0, sizeof s);
   s.cfg = cfg;
   s.t0 = now_ms();
   s.epfd = s.sigfd = s.spare_fd = s.static_fd = -1;
-  s.ls[0].fd = s.ls[1].fd = -1;
+  for (int k = 0; k < L_COUNT; k++) s.ls[k].fd = -1;
+  ports[L_HTTP] = cfg->port;
+  ports[L_TLS] = cfg->tls_port;
+  ports[L_TLS_H1] = cfg->tls_h1_port;
+  ports[L_H2C] = cfg->h2c_port;
   jw_init(&s.log, (size_t)64 << 20);
   s.by_len = malloc((cfg->nscenarios ? cfg->nscenarios : 1) * sizeof *s.by_len);
   if (!s.by_len) {
@@ -1573,8 +1618,12 @@ int server_run(const struct server_config *cfg, char *err, size_t errsize) {
     }
   }
   if (cfg->tls_port >= 0) {
-    s.ctx = tls_context(cfg->cert, cfg->key, err, errsize);
+    s.ctx = tls_context(cfg->cert, cfg->key, 1, err, errsize);
     if (!s.ctx) goto done;
+  }
+  if (cfg->tls_h1_port >= 0) {
+    s.ctx_h1 = tls_context(cfg->cert, cfg->key, 0, err, errsize);
+    if (!s.ctx_h1) goto done;
   }
   s.epfd = epoll_create1(EPOLL_CLOEXEC);
   if (s.epfd < 0) {
@@ -1601,12 +1650,9 @@ int server_run(const struct server_config *cfg, char *err, size_t errsize) {
     }
   }
   s.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (listen_on(&s, &s.ls[0], cfg->port, 0, err, errsize) < 0) goto done;
-  s.nls = 1;
-  if (cfg->tls_port >= 0) {
-    if (listen_on(&s, &s.ls[1], cfg->tls_port, 1, err, errsize) < 0) goto done;
-    s.nls = 2;
-  }
+  for (int k = 0; k < L_COUNT; k++)
+    if (ports[k] >= 0 && listen_on(&s, (enum listener_kind)k, ports[k], err, errsize) < 0)
+      goto done;
   write_listening(&s, stdout);
   if (cfg->log != stdout) write_listening(&s, cfg->log);
 
@@ -1644,10 +1690,13 @@ int server_run(const struct server_config *cfg, char *err, size_t errsize) {
     {
       double now = now_ms();
       while (s.heap_n && s.heap[0]->deadline <= now) {
-        struct conn *c = s.heap[0];
-        enum timer_kind kind = c->timer;
-        timer_clear(c);
-        on_timer(c, kind);
+        struct timer *t = s.heap[0];
+        enum timer_kind kind = t->kind;
+        timer_clear(t);
+        if (t->stream)
+          h2_on_timer(t->stream, kind);
+        else
+          on_timer(t->conn, kind);
       }
     }
     /* connections with answers left after MAX_ROUNDS, oldest first; those
@@ -1664,6 +1713,8 @@ int server_run(const struct server_config *cfg, char *err, size_t errsize) {
     jw *w = log_begin(&s, "stopped");
     jw_key(w, "max_open");
     jw_uint(w, s.max_conns);
+    jw_key(w, "max_streams");
+    jw_uint(w, s.max_streams);
     log_end(&s);
   }
 done:
@@ -1682,12 +1733,13 @@ done:
   free(s.heap);
   free(s.by_len);
   jw_free(&s.log);
-  for (int i = 0; i < 2; i++)
-    if (s.ls[i].fd >= 0) close(s.ls[i].fd);
+  for (int k = 0; k < L_COUNT; k++)
+    if (s.ls[k].fd >= 0) close(s.ls[k].fd);
   if (s.sigfd >= 0) close(s.sigfd);
   if (s.spare_fd >= 0) close(s.spare_fd);
   if (s.static_fd >= 0) close(s.static_fd);
   if (s.epfd >= 0) close(s.epfd);
   if (s.ctx) tls_context_free(s.ctx);
+  if (s.ctx_h1) tls_context_free(s.ctx_h1);
   return rc;
 }

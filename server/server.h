@@ -1,7 +1,7 @@
 /*
  * server.h - the scenario server's event loop: one epoll loop, non-blocking
- * sockets, plain HTTP and HTTPS listeners on 127.0.0.1, playing loaded
- * scenarios (docs/server.md).
+ * sockets, plain HTTP, HTTPS (HTTP/1.1 or HTTP/2 by ALPN) and cleartext
+ * HTTP/2 listeners on 127.0.0.1, playing loaded scenarios (docs/server.md).
  */
 #ifndef SSESPEC_SERVER_SERVER_H
 #define SSESPEC_SERVER_SERVER_H
@@ -12,8 +12,11 @@
 struct scenario;
 
 struct server_config {
-  int port;     /* 0: any free port */
-  int tls_port; /* -1: no TLS listener; 0: any free port */
+  int port;                     /* 0: any free port */
+  int tls_port;                 /* -1: no TLS listener; 0: any free port (ALPN h2 or http/1.1) */
+  int tls_h1_port;              /* -1: none; an HTTPS port offering only http/1.1 */
+  int h2c_port;                 /* -1: none; cleartext HTTP/2 with prior knowledge */
+  unsigned long h2_max_streams; /* SETTINGS_MAX_CONCURRENT_STREAMS */
   const char *cert, *key;
   const char *static_dir; /* NULL: no /static/ */
   FILE *log;              /* the JSON log lines */

@@ -31,7 +31,35 @@ static void take_error(const char *what, int ssl_err, char *err, size_t errsize)
   errno = saved;
 }
 
-SSL_CTX *tls_context(const char *cert, const char *key, char *err, size_t errsize) {
+/* ALPN: h2 first when offer_h2 (the callback's arg), then http/1.1. */
+static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                       const unsigned char *in, unsigned int inlen, void *arg) {
+  static const char *const prefs[] = {"h2", "http/1.1"};
+  (void)ssl;
+  for (int k = arg ? 0 : 1; k < 2; k++) {
+    size_t plen = strlen(prefs[k]);
+    for (unsigned int i = 0; i < inlen;) {
+      unsigned int n = in[i];
+      if (i + 1 + n > inlen) break;
+      if (n == plen && memcmp(in + i + 1, prefs[k], plen) == 0) {
+        *out = in + i + 1;
+        *outlen = (unsigned char)n;
+        return SSL_TLSEXT_ERR_OK;
+      }
+      i += 1 + n;
+    }
+  }
+  return SSL_TLSEXT_ERR_NOACK;
+}
+
+int tls_alpn_h2(SSL *ssl) {
+  const unsigned char *p = NULL;
+  unsigned int n = 0;
+  SSL_get0_alpn_selected(ssl, &p, &n);
+  return n == 2 && memcmp(p, "h2", 2) == 0;
+}
+
+SSL_CTX *tls_context(const char *cert, const char *key, int offer_h2, char *err, size_t errsize) {
   SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
   if (!ctx) {
     take_error("SSL_CTX_new", 0, err, errsize);
@@ -41,6 +69,8 @@ SSL_CTX *tls_context(const char *cert, const char *key, char *err, size_t errsiz
   SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                             SSL_MODE_RELEASE_BUFFERS);
   SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION);
+  /* the arg is a flag only: any non-NULL pointer offers h2 */
+  SSL_CTX_set_alpn_select_cb(ctx, alpn_select, offer_h2 ? (void *)ctx : NULL);
   if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
     char tmp[300];
     take_error("certificate", 0, tmp, sizeof tmp);

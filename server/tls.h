@@ -20,9 +20,14 @@ enum tls_io {
   TLS_FAILED = -3      /* a fatal error; see the message */
 };
 
-/* A server context for the PEM certificate chain and key. Returns NULL and
- * writes a message to err on failure. */
-SSL_CTX *tls_context(const char *cert, const char *key, char *err, size_t errsize);
+/* A server context for the PEM certificate chain and key. In ALPN it picks
+ * "h2" when the client offers it and offer_h2 is set, else "http/1.1" when
+ * offered; a client that offers neither (or no ALPN) gets no ALPN answer
+ * and HTTP/1.1. Returns NULL and writes a message to err on failure. */
+SSL_CTX *tls_context(const char *cert, const char *key, int offer_h2, char *err, size_t errsize);
+
+/* Whether ALPN chose "h2" on this connection (after the handshake). */
+int tls_alpn_h2(SSL *ssl);
 void tls_context_free(SSL_CTX *ctx);
 
 /* A new server-side connection on fd, or NULL. */

@@ -142,7 +142,46 @@ static const struct bad bad_cases[] = {
     {HEAD "linger -1\nconnection\n", NULL,
      "t.scenario:3: linger: needs milliseconds from 0 to 600000, got '-1'"},
     {HEAD "skip-variant bytes why\nconnection\n", NULL,
-     "t.scenario:3: skip-variant: the only variant is tls, got 'bytes'"},
+     "t.scenario:3: skip-variant: the variants are tls and h2, got 'bytes'"},
+    {HEAD "skip-variant h2\nconnection\n", NULL,
+     "t.scenario:3: skip-variant: skip-variant h2 needs a reason"},
+    {HEAD "skip-variant h2 a\nskip-variant h2 b\nconnection\n", NULL,
+     "t.scenario:4: skip-variant: skip-variant h2 given twice"},
+    /* content codings, flush points, HTTP/2 directives */
+    {HEAD "connection\ncontent-encoding deflate\n", NULL,
+     "t.scenario:4: content-encoding: needs gzip or br, got 'deflate'"},
+    {HEAD "connection\ncontent-encoding gzip always\n", NULL,
+     "t.scenario:4: content-encoding: only force may follow the coding, got 'always'"},
+    {HEAD "connection\ncontent-encoding gzip\ncontent-encoding br\n", NULL,
+     "t.scenario:5: content-encoding: given twice"},
+    {HEAD "connection\nsend \"x\"\ncontent-encoding br\n", NULL,
+     "t.scenario:5: content-encoding: must come before the connection's first action"},
+    {HEAD "connection\nstatus 204\ncontent-encoding gzip\n", NULL,
+     "t.scenario:5: content-encoding: status 204 has no body"},
+    {HEAD "connection\nheader Content-Encoding \"gzip\"\ncontent-encoding gzip\n", NULL,
+     "t.scenario:5: content-encoding: the connection has a Content-Encoding header"},
+    {HEAD "connection\nflush-at 1\nsend \"ab\"\n", NULL,
+     "t.scenario:4: flush-at: needs content-encoding"},
+    {HEAD "connection\ncontent-encoding gzip\nflush-at 2 2\n", NULL,
+     "t.scenario:5: flush-at: offsets must increase: 2 after 2"},
+    {HEAD "connection\ncontent-encoding gzip\nflush-at 0\n", NULL,
+     "t.scenario:5: flush-at: needs byte offsets from 1 to 67108864, got '0'"},
+    {HEAD "connection\ncontent-encoding gzip\nflush-at\n", NULL,
+     "t.scenario:5: flush-at: needs one or more byte offsets"},
+    {HEAD "connection\ncontent-encoding gzip\nflush-at 1 4\nsend \"ab\" | \"c\"\n", NULL,
+     "t.scenario:5: flush-at: offset 4 is not inside the body of 3 bytes"},
+    {HEAD "connection\nh2-padding 256\n", NULL,
+     "t.scenario:4: h2-padding: needs a byte count from 0 to 255, got '256'"},
+    {HEAD "connection\nh2-padding 1\nh2-padding 2\n", NULL,
+     "t.scenario:5: h2-padding: given twice"},
+    {HEAD "connection\nabort NOPE\n", NULL,
+     "t.scenario:4: abort: takes an HTTP/2 error code: a name such as CANCEL or a number up to "
+     "4294967295, got 'NOPE'"},
+    {HEAD "connection\ngoaway 4294967296\n", NULL,
+     "t.scenario:4: goaway: takes an HTTP/2 error code: a name such as CANCEL or a number up to "
+     "4294967295, got '4294967296'"},
+    {HEAD "connection\ngoaway\nsend \"x\"\n", NULL,
+     "t.scenario:5: send: no action may follow goaway"},
     {HEAD "skip-variant tls\nconnection\n", NULL,
      "t.scenario:3: skip-variant: skip-variant tls needs a reason"},
     {HEAD "types \"message\"\nconnection\n", NULL,
@@ -235,19 +274,24 @@ static void check_dump(void) {
       "\"response\":{\"status\":302,\"reason\":\"Moved Somewhere\",\"version\":\"HTTP/1.1\","
       "\"headers\":[[\"Location\",\"{origin}{base}/x\"]],\"omit_content_type\":false,"
       "\"default_content_type\":false,\"framing\":\"length\",\"chunk_extension\":null,"
+      "\"content_encoding\":null,\"encoding_force\":false,\"flush_at\":[],\"h2_padding\":null,"
       "\"actions\":[{\"do\":\"send\",\"pieces\":[\"YWI=\",\"AP8=\"]},{\"do\":\"wait\",\"ms\":5},"
       "{\"do\":\"close\"}]}},"
       "{\"line\":22,\"expect\":{\"method\":\"GET\",\"path\":\"\",\"headers\":[],"
       "\"delay_ms\":[0,10]},"
       "\"response\":{\"status\":200,\"reason\":\"OK\",\"version\":\"HTTP/1.0\",\"headers\":[],"
       "\"omit_content_type\":false,\"default_content_type\":true,\"framing\":\"chunked\","
-      "\"chunk_extension\":\";a=1\",\"actions\":[{\"do\":\"send-chunks\",\"pieces\":[\"YWE=\","
-      "\"w6k=\"]},{\"do\":\"raw\",\"pieces\":[\"ew==\"]},{\"do\":\"abort\"}]}},"
+      "\"chunk_extension\":\";a=1\","
+      "\"content_encoding\":null,\"encoding_force\":false,\"flush_at\":[],\"h2_padding\":null,"
+      "\"actions\":[{\"do\":\"send-chunks\",\"pieces\":[\"YWE=\","
+      "\"w6k=\"]},{\"do\":\"raw\",\"pieces\":[\"ew==\"]},{\"do\":\"abort\",\"code\":2}]}},"
       "{\"line\":29,\"expect\":{\"method\":\"GET\",\"path\":\"\",\"headers\":[],"
       "\"delay_ms\":null},"
       "\"response\":{\"status\":204,\"reason\":\"No Content\",\"version\":\"HTTP/1.1\","
       "\"headers\":[],\"omit_content_type\":false,\"default_content_type\":false,"
-      "\"framing\":\"chunked\",\"chunk_extension\":null,\"actions\":[]}}],"
+      "\"framing\":\"chunked\",\"chunk_extension\":null,"
+      "\"content_encoding\":null,\"encoding_force\":false,\"flush_at\":[],\"h2_padding\":null,"
+      "\"actions\":[]}}],"
       "\"records\":[{\"kind\":\"open\"},"
       "{\"kind\":\"event\",\"type\":\"foo\",\"data\":\"a\\u000ab\",\"lastEventId\":\"{base}\"},"
       "{\"kind\":\"event\",\"type\":\"foo\",\"data\":\"a\\u000ab\",\"lastEventId\":\"{base}\"},"
@@ -277,6 +321,60 @@ static void check_dump(void) {
       fprintf(stderr, "FAIL: sc_expand gave %.*s\n", (int)m, out);
       failures++;
     }
+  }
+  jw_free(&w);
+  sc_free(sc);
+}
+
+/* The directives of content codings and HTTP/2 in the dump. */
+static void check_dump_h2(void) {
+  static const char text[] = "about a\nrule C5\n"
+                             "skip-variant h2 only HTTP/1.1 framing\n"
+                             "connection\n"
+                             "  content-encoding br force\n"
+                             "  flush-at 1 3\n"
+                             "  h2-padding 0\n"
+                             "  send \"ab\" | \"cd\"\n"
+                             "  goaway CANCEL\n"
+                             "connection\n"
+                             "  content-encoding gzip\n"
+                             "  send \"{base}\"\n"
+                             "  abort 4294967295\n";
+  static const char *const want[] = {
+      "\"skip_variants\":{\"h2\":\"only HTTP/1.1 framing\"}",
+      "\"content_encoding\":\"br\",\"encoding_force\":true,\"flush_at\":[1,3],"
+      "\"h2_padding\":0,\"actions\":[{\"do\":\"send\",\"pieces\":[\"YWI=\",\"Y2Q=\"]},"
+      "{\"do\":\"goaway\",\"code\":8}]",
+      "\"content_encoding\":\"gzip\",\"encoding_force\":false,\"flush_at\":[],"
+      "\"h2_padding\":null,\"actions\":[{\"do\":\"send\",\"pieces\":[\"e2Jhc2V9\"]},"
+      "{\"do\":\"abort\",\"code\":4294967295}]",
+  };
+  char err[SC_ERROR_SIZE];
+  struct scenario *sc = NULL;
+  jw w;
+  checks++;
+  if (sc_parse(text, strlen(text), "t", "t.scenario", &sc, err, sizeof err) != 0) {
+    fprintf(stderr, "FAIL: valid file rejected: %s\n", err);
+    failures++;
+    return;
+  }
+  jw_init(&w, 0);
+  if (sc_dump(&w, &sc, 1) != JW_OK) {
+    fprintf(stderr, "FAIL: dump of the HTTP/2 directives\n");
+    failures++;
+  }
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+    checks++;
+    if (!w.buf || !strstr(w.buf, want[i])) {
+      fprintf(stderr, "FAIL: the dump lacks %s\n  dump: %s\n", want[i], w.buf ? w.buf : "");
+      failures++;
+    }
+  }
+  checks++;
+  if (sc->conns[0].coding != SC_BR || sc->conns[1].actions[1].code != 4294967295UL ||
+      strcmp(sc_h2_error_name(8), "CANCEL") != 0 || sc_h2_error_name(14) != NULL) {
+    fprintf(stderr, "FAIL: the loaded HTTP/2 directives\n");
+    failures++;
   }
   jw_free(&w);
   sc_free(sc);
@@ -320,7 +418,9 @@ static void check_mutations(void) {
       "about a\nrule C5\ntypes \"x\"\nconnection\n expect-header A \"b\"\n expect-delay "
       "1..2\n status 302 Found\n header L \"{origin}{base}\"\n framing length\n send \"a\" * 3 "
       "+ \"\\x00\\u{1F600}\" | \"b\"\n wait 1\n close\nconnection\n chunk-extension \";x\"\n "
-      "send-chunks \"c\"\n raw \"\\{\"\n abort\nexpect open\nrepeat 2 expect event "
+      "send-chunks \"c\"\n raw \"\\{\"\n abort\nconnection\n content-encoding gzip force\n "
+      "flush-at 1 2\n h2-padding 9\n send \"abc\"\n goaway CANCEL\nexpect open\nrepeat 2 expect "
+      "event "
       "data=\"a\" type=\"x\" id=\"1\"\nexpect error 0\n";
   static const char req[] = "GET /s/a/b?x HTTP/1.1\r\nHost: x\r\nLast-Event-ID: 7\r\n"
                             "Content-Length: 0\r\n\r\n";
@@ -413,6 +513,7 @@ static void check_connection_options(void) {
 int main(void) {
   for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) check_bad(&bad_cases[i]);
   check_dump();
+  check_dump_h2();
   check_names();
   check_connection_options();
   check_mutations();

@@ -1,7 +1,7 @@
 """Tests of ssespec-server over real sockets on loopback (stdlib + pytest).
 
-The server binary is $SSESPEC_SERVER, else build/release/server/ssespec-server,
-else build/asan/server/ssespec-server. Timing assertions are lower bounds
+The binary, the Server wrapper and the test PKI come from
+tests/support/scenario_server_env.py. Timing assertions are lower bounds
 with generous upper bounds only.
 """
 
@@ -12,7 +12,6 @@ import json
 import os
 import resource
 import select
-import signal
 import socket
 import ssl
 import subprocess
@@ -20,115 +19,18 @@ import time
 from pathlib import Path
 
 import pytest
+from scenario_server_env import (Server, connect, new_pki, read_to_eof, server_binary, tls_context,
+                                 token)
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
 SCENARIOS = HERE / "scenarios" / "play"
 HEADER_TIMEOUT_MS = 1000
-
-
-def server_binary() -> str:
-    env = os.environ.get("SSESPEC_SERVER")
-    if env:
-        return env
-    for build in ("release", "asan"):
-        p = ROOT / "build" / build / "server" / "ssespec-server"
-        if p.exists():
-            return str(p)
-    pytest.fail("ssespec-server is not built: build it or set SSESPEC_SERVER")
-
-
-# ------------------------------------------------------------------ helpers
-
-
-class Server:
-    """A running ssespec-server with its log file."""
-
-    def __init__(self, args: list[str], log: Path):
-        self.log_path = log
-        self.proc = subprocess.Popen(
-            [server_binary(), "--log", str(log), *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        line = self._readline(20.0)
-        self.listening = json.loads(line)
-        assert self.listening["ev"] == "listening"
-        self.port = self.listening["port"]
-        self.tls_port = self.listening["tls_port"]
-        self._log_pos = 0
-        self._events: list[dict] = []
-
-    def _readline(self, timeout: float) -> bytes:
-        r, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        if not r:
-            self.proc.kill()
-            raise AssertionError("the server printed no listening line")
-        line = self.proc.stdout.readline()
-        if not line:
-            err = self.proc.stderr.read().decode(errors="replace")
-            raise AssertionError(f"the server exited: {err}")
-        return line
-
-    def events(self) -> list[dict]:
-        with open(self.log_path, "rb") as f:
-            f.seek(self._log_pos)
-            data = f.read()
-        end = data.rfind(b"\n") + 1
-        for line in data[:end].splitlines():
-            self._events.append(json.loads(line))
-        self._log_pos += end
-        return self._events
-
-    def wait_for(self, pred, timeout: float = 10.0, count: int = 1) -> list[dict]:
-        deadline = time.monotonic() + timeout
-        while True:
-            found = [e for e in self.events() if pred(e)]
-            if len(found) >= count:
-                return found
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no log line matched within {timeout} s "
-                                     f"(found {len(found)} of {count})")
-            time.sleep(0.02)
-
-    def run_events(self, run: str, scenario: str) -> list[dict]:
-        return [e for e in self.events() if e.get("run") == run and e.get("scenario") == scenario]
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def stop(self) -> tuple[int, str]:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            rc = self.proc.wait()
-        err = self.proc.stderr.read().decode(errors="replace")
-        self.proc.stdout.close()
-        self.proc.stderr.close()
-        return rc, err
 
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory):
     """A test CA and a server certificate for 127.0.0.1 and localhost, made now."""
-    d = tmp_path_factory.mktemp("pki")
-
-    def run(*args):
-        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
-
-    run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-        "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=ssespec test CA",
-        "-addext", "basicConstraints=critical,CA:TRUE",
-        "-addext", "keyUsage=critical,keyCertSign,cRLSign")
-    run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-        "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1")
-    (d / "ext.cnf").write_text(
-        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n"
-        "extendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\n")
-    run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-        "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf")
-    return d
+    return new_pki(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -145,50 +47,17 @@ def static_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, pki, static_dir):
     log = tmp_path_factory.mktemp("log") / "server.log"
-    srv = Server(["--port", "0", "--tls-port", "0", "--cert", str(pki / "server.pem"),
-                  "--key", str(pki / "server.key"), "--static", str(static_dir),
+    srv = Server(["--port", "0", "--tls-port", "0", "--cert", str(pki.cert),
+                  "--key", str(pki.key), "--static", str(static_dir),
                   "--header-timeout-ms", str(HEADER_TIMEOUT_MS), str(SCENARIOS)], log)
     yield srv
-    rc, err = srv.stop()
-    assert rc == 0, err
-    assert "Sanitizer" not in err and "runtime error" not in err, err
-
-
-_token = [0]
-
-
-def token(prefix: str = "t") -> str:
-    _token[0] += 1
-    return f"{prefix}{os.getpid()}-{_token[0]}"
-
-
-def tls_context(pki) -> ssl.SSLContext:
-    ctx = ssl.create_default_context(cafile=str(pki / "ca.pem"))
-    return ctx
-
-
-def connect(server, tls=False, pki=None, timeout=10.0) -> socket.socket:
-    port = server.tls_port if tls else server.port
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-    if tls:
-        s = tls_context(pki).wrap_socket(s, server_hostname="127.0.0.1")
-    return s
+    srv.stop_cleanly()
 
 
 def get(s: socket.socket, path: str, headers=(("Host", "127.0.0.1"),
                                              ("Accept", "text/event-stream"))):
     req = f"GET {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers) + "\r\n"
     s.sendall(req.encode())
-
-
-def read_to_eof(s: socket.socket, timeout: float = 10.0) -> bytes:
-    s.settimeout(timeout)
-    out = b""
-    while True:
-        d = s.recv(65536)
-        if not d:
-            return out
-        out += d
 
 
 def read_exactly(s: socket.socket, n: int, timeout: float = 10.0) -> bytes:

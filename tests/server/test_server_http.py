@@ -1,17 +1,15 @@
 """HTTP behaviours of ssespec-server, and how ssespec-get ends, over real
 sockets on loopback (stdlib + pytest; docs/server.md, docs/reference-client.md).
 
-Self-contained: the scenarios and the --static directory are written here.
-The server binary is $SSESPEC_SERVER, else build/release/server/ssespec-server,
-else build/asan/server/ssespec-server; ssespec-get is $SSESPEC_GET, else
-build/release/client/ssespec-get, else build/asan/client/ssespec-get.
+Self-contained: the scenarios and the --static directory are written here;
+the binaries, the Server wrapper and the test PKI come from
+tests/support/scenario_server_env.py.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import select
 import signal
 import socket
 import ssl
@@ -20,8 +18,8 @@ import time
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent.parent
+from scenario_server_env import (Server, connect, get_binary, new_pki, read_to_eof, tls_context,
+                                 token)
 
 SCENARIOS = {
     # one chunk per send, then the last chunk and close
@@ -37,85 +35,10 @@ SCENARIOS = {
 }
 
 
-def binary(env: str, part: str, name: str) -> str:
-    path = os.environ.get(env)
-    if path:
-        return path
-    for build in ("release", "asan"):
-        p = ROOT / "build" / build / part / name
-        if p.exists():
-            return str(p)
-    pytest.fail(f"{name} is not built: build it or set {env}")
-
-
-# ------------------------------------------------------------------ the server
-
-
-class Server:
-    """A running ssespec-server writing its log to a file."""
-
-    def __init__(self, args: list[str], log: Path):
-        self.log_path = log
-        self.proc = subprocess.Popen(
-            [binary("SSESPEC_SERVER", "server", "ssespec-server"), "--log", str(log), *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
-        r, _, _ = select.select([self.proc.stdout], [], [], 20.0)
-        line = self.proc.stdout.readline() if r else b""
-        if not line:
-            self.proc.kill()
-            raise AssertionError("the server printed no listening line: "
-                                 + self.proc.stderr.read().decode(errors="replace"))
-        listening = json.loads(line)
-        self.port = listening["port"]
-        self.tls_port = listening["tls_port"]
-
-    def events(self) -> list[dict]:
-        data = self.log_path.read_bytes()
-        return [json.loads(x) for x in data[:data.rfind(b"\n") + 1].splitlines()]
-
-    def wait_for(self, pred, timeout: float = 10.0) -> dict:
-        deadline = time.monotonic() + timeout
-        while True:
-            found = [e for e in self.events() if pred(e)]
-            if found:
-                return found[0]
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no log line matched within {timeout} s")
-            time.sleep(0.02)
-
-    def stop(self) -> tuple[int, str]:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            rc = self.proc.wait()
-        err = self.proc.stderr.read().decode(errors="replace")
-        self.proc.stdout.close()
-        self.proc.stderr.close()
-        return rc, err
-
-
 @pytest.fixture(scope="module")
-def pki(tmp_path_factory) -> Path:
+def pki(tmp_path_factory):
     """A throw-away CA and a certificate for 127.0.0.1."""
-    d = tmp_path_factory.mktemp("pki")
-
-    def run(*args):
-        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
-
-    run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-        "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=ssespec http test CA",
-        "-addext", "basicConstraints=critical,CA:TRUE",
-        "-addext", "keyUsage=critical,keyCertSign,cRLSign")
-    run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-        "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1")
-    (d / "ext.cnf").write_text("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n"
-                               "extendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\n")
-    run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-        "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf")
-    return d
+    return new_pki(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -143,46 +66,17 @@ def server(tmp_path_factory, pki, static_dir):
     for name, body in SCENARIOS.items():
         (sdir / f"{name}.scenario").write_text(f"about {name}\nrule C8\n{body}")
     log = tmp_path_factory.mktemp("log") / "server.log"
-    srv = Server(["--port", "0", "--tls-port", "0", "--cert", str(pki / "server.pem"),
-                  "--key", str(pki / "server.key"), "--static", str(static_dir),
+    srv = Server(["--port", "0", "--tls-port", "0", "--cert", str(pki.cert),
+                  "--key", str(pki.key), "--static", str(static_dir),
                   "--header-timeout-ms", "3000", str(sdir)], log)
     yield srv
-    rc, err = srv.stop()
-    assert rc == 0, err
-    assert "Sanitizer" not in err and "runtime error" not in err, err
-
-
-_count = [0]
-
-
-def token() -> str:
-    _count[0] += 1
-    return f"h{os.getpid()}-{_count[0]}"
-
-
-def connect(server, tls: bool = False, pki: Path | None = None) -> socket.socket:
-    s = socket.create_connection(("127.0.0.1", server.tls_port if tls else server.port),
-                                 timeout=10)
-    if tls:
-        ctx = ssl.create_default_context(cafile=str(pki / "ca.pem"))
-        s = ctx.wrap_socket(s, server_hostname="127.0.0.1")
-    return s
+    srv.stop_cleanly()
 
 
 def request(path: str, method: str = "GET", version: str = "HTTP/1.1",
             headers: tuple[tuple[str, str], ...] = (("Host", "127.0.0.1"),)) -> bytes:
     return (f"{method} {path} {version}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers)
             + "\r\n").encode()
-
-
-def read_to_eof(s: socket.socket, timeout: float = 10.0) -> bytes:
-    s.settimeout(timeout)
-    out = b""
-    while True:
-        d = s.recv(65536)
-        if not d:
-            return out
-        out += d
 
 
 def silent_for(s: socket.socket, seconds: float) -> bool:
@@ -231,26 +125,26 @@ def split_head(data: bytes) -> tuple[bytes, bytes]:
 
 
 def test_http10_gets_a_close_delimited_body_never_chunked(server):
-    tok = token()
+    tok = token('h')
     with connect(server) as s:
         s.sendall(request(f"/s/chunked/{tok}", version="HTTP/1.0"))
         head, body = split_head(read_to_eof(s))
     assert b"Transfer-Encoding" not in head and b"Content-Length" not in head
     assert b"\r\nConnection: close\r\n" in head
     assert body == b"data: a\n\ndata: b\n\n"  # no chunk framing, no last chunk
-    ev = server.wait_for(lambda e: e.get("run") == tok and e["ev"] == "head")
+    ev = server.wait_for_one(lambda e: e.get("run") == tok and e["ev"] == "head")
     assert ev["framing"] == "close" and ev["body"] is True
     assert "HTTP/1.0" in ev["note"]
     # the same scenario to HTTP/1.1 stays chunked
     with connect(server) as s:
-        s.sendall(request(f"/s/chunked/{token()}"))
+        s.sendall(request(f"/s/chunked/{token('h')}"))
         head, body = split_head(read_to_eof(s))
     assert b"Transfer-Encoding: chunked\r\n" in head and body.endswith(b"0\r\n\r\n")
 
 
 def test_http10_keeps_content_length_and_is_closed_after_the_response(server):
     with connect(server) as s:
-        s.sendall(request(f"/s/length/{token()}", version="HTTP/1.0"))
+        s.sendall(request(f"/s/length/{token('h')}", version="HTTP/1.0"))
         head, body = split_head(read_to_eof(s))  # EOF: the connection is not kept
     assert b"Content-Length: 22\r\n" in head and b"Connection: close\r\n" in head
     assert body == b"data: one\n\ndata: two\n\n"
@@ -278,12 +172,12 @@ def test_connection_close_is_honoured(server, value):
         head, body = split_head(read_to_eof(s))
     assert b"Connection: close\r\n" in head and body == b"page\n"
     # a scenario whose response would be kept alive (length framing, then held)
-    tok = token()
+    tok = token('h')
     with connect(server) as s:
         s.sendall(request(f"/s/length/{tok}", headers=hdrs))
         head, body = split_head(read_to_eof(s))
     assert b"Connection: close\r\n" in head and body == b"data: one\n\ndata: two\n\n"
-    end = server.wait_for(lambda e: e.get("run") == tok and e["ev"] == "end")
+    end = server.wait_for_one(lambda e: e.get("run") == tok and e["ev"] == "end")
     assert end["how"] == "close" and end["complete"] is True
 
 
@@ -296,7 +190,7 @@ def test_without_connection_close_the_connection_is_kept(server):
             assert status == 404 and "connection" not in fields
         # a 204 scenario response is complete with its head; the next
         # request on the same connection is answered too
-        s.sendall(request(f"/s/no-content/{token()}"))
+        s.sendall(request(f"/s/no-content/{token('h')}"))
         status, fields, _ = r.response()
         assert status == 204 and "connection" not in fields
         s.sendall(request("/static/page.txt"))
@@ -309,7 +203,7 @@ def test_without_connection_close_the_connection_is_kept(server):
 def test_head_gets_the_head_and_no_body(server):
     # a kept-alive scenario response: the head says Content-Length: 22, and
     # the next bytes on the connection are the answer to the next request
-    tok = token()
+    tok = token('h')
     with connect(server) as s:
         s.sendall(request(f"/s/length/{tok}", method="HEAD"))
         r = Reader(s)
@@ -320,12 +214,12 @@ def test_head_gets_the_head_and_no_body(server):
         s.sendall(request("/nope"))
         assert r.response()[0] == 404
         assert r.buf == b""
-    ev = server.wait_for(lambda e: e.get("run") == tok and e["ev"] == "head")
+    ev = server.wait_for_one(lambda e: e.get("run") == tok and e["ev"] == "head")
     assert ev["body"] is False and ev["framing"] == "length"
     assert not [e for e in server.events() if e.get("run") == tok and e["ev"] == "action"]
     # a chunked scenario response that announces its close: head, then EOF
     with connect(server) as s:
-        s.sendall(request(f"/s/chunked/{token()}", method="HEAD"))
+        s.sendall(request(f"/s/chunked/{token('h')}", method="HEAD"))
         data = read_to_eof(s)
     head, body = split_head(data)
     assert b"Transfer-Encoding: chunked\r\n" in head and b"Connection: close\r\n" in head
@@ -349,8 +243,7 @@ def tls_half_closed(server, pki, req: bytes, timeout: float = 5.0) -> bytes:
     on until the server's close_notify or EOF. Returns the plaintext."""
     raw = socket.create_connection(("127.0.0.1", server.tls_port), timeout=timeout)
     inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
-    ctx = ssl.create_default_context(cafile=str(pki / "ca.pem"))
-    obj = ctx.wrap_bio(inc, out, server_hostname="127.0.0.1")
+    obj = tls_context(pki).wrap_bio(inc, out, server_hostname="127.0.0.1")
     got = b""
     try:
         while True:
@@ -396,7 +289,7 @@ def tls_half_closed(server, pki, req: bytes, timeout: float = 5.0) -> bytes:
 ], ids=["404", "static", "length", "chunked", "hold"])
 @pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
 def test_a_request_then_a_half_close_is_answered(server, pki, path, expect, tls):
-    req = request(path.format(tok=token()))
+    req = request(path.format(tok=token('h')))
     if tls:
         data = tls_half_closed(server, pki, req)
     else:
@@ -462,7 +355,7 @@ def test_pipelined_requests_are_served_in_order(server, pki, n, tls):
 
 def test_pipelined_requests_behind_a_scenario_response(server):
     """A kept-alive scenario response first, then requests written with it."""
-    tok = token()
+    tok = token('h')
     with connect(server) as s:
         s.sendall(request(f"/s/length/{tok}") + request("/nope") * 100
                   + request("/static/page.txt", headers=(("Connection", "close"),)))
@@ -472,7 +365,7 @@ def test_pipelined_requests_behind_a_scenario_response(server):
             assert r.response()[0] == 404
         assert r.response()[2] == b"page\n"
         assert read_to_eof(s) == b""
-    end = server.wait_for(lambda e: e.get("run") == tok and e["ev"] == "end")
+    end = server.wait_for_one(lambda e: e.get("run") == tok and e["ev"] == "end")
     assert end["how"] == "keep-alive"
 
 
@@ -517,15 +410,11 @@ def test_static_serves_what_is_inside(server):
 # ------------------------------------------------------------------ ssespec-get
 
 
-def get_binary() -> str:
-    return binary("SSESPEC_GET", "client", "ssespec-get")
-
-
 @pytest.mark.parametrize("scenario", ["hold", "many"])
 def test_get_ends_at_once_when_its_reader_goes_away(server, scenario):
     """`ssespec-get URL | head -1` on a stream that never ends: quiet (hold)
     or busy (many) when head exits."""
-    url = f"http://127.0.0.1:{server.port}/s/{scenario}/{token()}"
+    url = f"http://127.0.0.1:{server.port}/s/{scenario}/{token('h')}"
     t0 = time.monotonic()
     # its own process group, so that a get that does not end is killed
     sh = subprocess.Popen(["sh", "-c", '"$0" "$1" | head -1; echo "${?}"', get_binary(), url],
@@ -586,7 +475,7 @@ def test_get_refused_port_exits_non_zero_with_one_line():
 
 def test_get_tls_failure_before_any_response_exits_non_zero(server):
     # https to the plain-HTTP port: the handshake fails
-    rc, recs, err, _ = run_get(f"https://127.0.0.1:{server.port}/s/hold/{token()}")
+    rc, recs, err, _ = run_get(f"https://127.0.0.1:{server.port}/s/hold/{token('h')}")
     assert rc == 3 and len(err) == 1 and "never connected" in err[0] and "TLS" in err[0], err
 
 
@@ -600,8 +489,8 @@ def test_get_with_reconnects_that_never_connects_exits_non_zero():
 
 def test_get_that_connected_once_keeps_its_statuses(server):
     # 0: a clean stop after the stream opened; 1: a failed connection (204)
-    rc, recs, _, _ = run_get(f"http://127.0.0.1:{server.port}/s/chunked/{token()}",
+    rc, recs, _, _ = run_get(f"http://127.0.0.1:{server.port}/s/chunked/{token('h')}",
                              "--reconnects", "0")
     assert rc == 0 and recs[0] == {"kind": "open"}
-    rc, recs, _, _ = run_get(f"http://127.0.0.1:{server.port}/s/no-content/{token()}")
+    rc, recs, _, _ = run_get(f"http://127.0.0.1:{server.port}/s/no-content/{token('h')}")
     assert rc == 1 and recs == [{"kind": "error", "readyState": 2}]
