@@ -63,7 +63,7 @@ def _pytest() -> bool:
     pytest-xdist, a test file per worker at a time (--dist loadfile: a
     module's fixtures are made once). The slowest tests are listed at the
     end."""
-    deps.ensure("pytest", "pytest-xdist")
+    deps.ensure("pytest", "pytest-xdist", "curl", "nghttp", "brotli")
     rc = _call([sys.executable, "-m", "pytest", "tests", "-q", "-ra", "--durations=8",
                 "-n", str(PYTEST_WORKERS), "--dist", "loadfile"])
     return rc == 0
@@ -98,7 +98,7 @@ def _lint() -> bool:
     return ok
 
 
-C_DIRS = ("parser", "server", "client", "common", "adapters", "fuzz", "bench", "tests")
+C_DIRS = ("parser", "encoder", "server", "client", "common", "adapters", "fuzz", "bench", "tests")
 
 
 def c_sources() -> list[str]:

@@ -74,8 +74,19 @@ DEPS: dict[str, Dep] = {
     "cmake": Dep("cmake", _which("cmake"), ("cmake",)),
     "cc": Dep("a C compiler (gcc)", _which("gcc", "cc"), ("gcc", "libc6-dev")),
     "make": Dep("make", _which("make"), ("make",)),
-    # the server and the client link OpenSSL (TLS)
+    # the server and the client link OpenSSL (TLS); the server nghttp2 (HTTP/2),
+    # zlib and brotli (content codings), found with pkg-config
     "libssl-dev": Dep("OpenSSL's headers (libssl-dev)", _header("openssl/ssl.h"), ("libssl-dev",)),
+    "pkg-config": Dep("pkg-config", _which("pkg-config"), ("pkg-config",)),
+    "libnghttp2-dev": Dep("nghttp2's headers (libnghttp2-dev)", _header("nghttp2/nghttp2.h"),
+                          ("libnghttp2-dev",)),
+    "zlib1g-dev": Dep("zlib's headers (zlib1g-dev)", _header("zlib.h"), ("zlib1g-dev",)),
+    "libbrotli-dev": Dep("brotli's headers (libbrotli-dev)", _header("brotli/encode.h"),
+                         ("libbrotli-dev",)),
+    # tests/server: real HTTP/2 and compression peers
+    "curl": Dep("curl", _which("curl"), ("curl",)),
+    "nghttp": Dep("nghttp (nghttp2-client)", _which("nghttp"), ("nghttp2-client",)),
+    "brotli": Dep("the brotli command", _which("brotli"), ("brotli",)),
     "pytest": Dep("pytest for /usr/bin/python3", _module("pytest"), ("python3-pytest",)),
     "pytest-xdist": Dep("pytest-xdist for /usr/bin/python3", _module("xdist"),
                         ("python3-pytest-xdist",)),
@@ -91,7 +102,8 @@ DEPS: dict[str, Dep] = {
     "clang-fuzzer": Dep("clang with its libFuzzer runtime", lambda: find_clang_fuzzer() is not None,
                         ("clang", "libclang-rt-14-dev")),
 }
-BUILD = ("cmake", "cc", "make", "libssl-dev")
+BUILD = ("cmake", "cc", "make", "pkg-config", "libssl-dev", "libnghttp2-dev", "zlib1g-dev",
+         "libbrotli-dev")
 
 
 def _apt(args: list[str]) -> int:
