@@ -7,7 +7,8 @@ delivered:
   format carries no other line break); or the library refused a message
   that the format cannot carry as given (harness/server_suite/intent.py);
 - warning: the library removed or replaced only such an uncarriable value,
-  nothing else changed; or it added comments nobody asked for;
+  nothing else changed; or it added comments or a reconnection time of its
+  own (a keep-alive, a default retry) between the intended records;
 - fail: anything else extra, missing or altered; reported as injection,
   naming the field, when a field or event was forged from a value.
 """
@@ -94,6 +95,29 @@ def _masked(records: list[Record], messages: list[Message], intended_sources: li
     return out
 
 
+def _added(intended: list[Record], decoded: list[Record]) -> str | None:
+    """What the library added, when the decoded records are the intended
+    ones with only comments and retry records of its own put in between (a
+    keep-alive, a default reconnection time): say what, else None."""
+    i = 0
+    extra: list[Record] = []
+    for r in decoded:
+        if i < len(intended) and r == intended[i]:
+            i += 1
+        elif r["kind"] in ("comment", "retry"):
+            extra.append(r)
+        else:
+            return None
+    if i != len(intended) or not extra:
+        return None
+    kinds = []
+    for r in extra:
+        what = f"retry {r['ms']}" if r["kind"] == "retry" else f"comment {r['text'][:40]!r}"
+        if what not in kinds:
+            kinds.append(what)
+    return ", ".join(kinds[:3]) + (" ..." if len(kinds) > 3 else "")
+
+
 def _first_difference(intended: list[Record], decoded: list[Record]) -> str:
     for n, (a, b) in enumerate(zip(intended, decoded)):
         if a != b:
@@ -117,9 +141,9 @@ def judge_bytes(messages: list[Message], decoded: list[Record]) -> Judgement:
     if forged:
         fields = ", ".join(dict.fromkeys(f.describe() for f in forged))
         return Judgement(FAIL, f"injection: {fields}", forged, intended, decoded)
-    plain = [r for r in decoded if r["kind"] != "comment" or r in intended]
-    if plain == intended and len(plain) < len(decoded):
-        return Judgement(WARNING, "the library added comments nobody asked for",
+    added = _added(intended, decoded)
+    if added:
+        return Judgement(WARNING, f"the library added {added} nobody asked for",
                          intended=intended, decoded=decoded)
     if it.uncarriable and _masked(decoded, messages, None, it.uncarriable) == \
             _masked(intended, messages, None, it.uncarriable):

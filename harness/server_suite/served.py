@@ -192,22 +192,40 @@ class ServedRunner:
                 body_done.set()
 
         consumer: asyncio.Task[None] | None = None
+        head_error: list[str] = []
+        head_ready = asyncio.Event()
+
+        async def head_then_body() -> None:
+            # some frameworks hold the head back until the first message:
+            # the head is read while the steps go on
+            try:
+                ex.head = await read_head(reader, REPORT_WAIT + HEAD_WAIT)
+                ex.t_head = time.monotonic()
+            except HttpError as e:
+                head_error.append(str(e))
+                body_done.set()
+                return
+            finally:
+                head_ready.set()
+            if ex.head.status == 200:
+                await consume()
+            else:
+                body_done.set()
+
+        held: list[bool] = []
         try:
             await writer.drain()
-            try:
-                ex.head = await read_head(reader, HEAD_WAIT)
-            except HttpError as e:
-                problems.append(str(e))
-                return problems, warnings, ex
-            ex.t_head = time.monotonic()
-            problems += self._head_problems(case, ex, warnings)
-            if ex.head.status != 200:
-                return problems, warnings, ex
-            consumer = asyncio.create_task(consume())
+            consumer = asyncio.create_task(head_then_body())
             if not await self._until(st, lambda: st.request is not None, REPORT_WAIT):
                 problems.append(self.dead or f"no request report for stream {sid} within "
                                 f"{REPORT_WAIT:g} s (the app never saw the request?)")
                 return problems, warnings, ex
+            # a head held back until the first message is worth a warning;
+            # a server that sends it at once has PROMPT_MS to get it across
+            try:
+                await asyncio.wait_for(head_ready.wait(), PROMPT_MS / 1000)
+            except asyncio.TimeoutError:
+                held.append(True)
             for name, value in case.expect_headers:
                 got = (st.request or {}).get("headers", {}).get(name.lower())
                 if got != value:
@@ -244,6 +262,21 @@ class ServedRunner:
                                         "the stream)")
                     elif st.gone is not None and st.gone - t0 > GONE_SECONDS:
                         problems.append("P7: gone came late")
+            try:
+                await asyncio.wait_for(head_ready.wait(), HEAD_WAIT)
+            except asyncio.TimeoutError:
+                pass
+            if head_error or ex.head is None:
+                problems.append(head_error[0] if head_error else
+                                f"no response head within {HEAD_WAIT:g} s of the last step")
+                return problems, warnings, ex
+            problems += self._head_problems(case, ex, warnings)
+            if ex.head.status != 200:
+                return problems, warnings, ex
+            if held:
+                warnings.append(f"P6-flush: no response head within {PROMPT_MS} ms of the "
+                                "request reaching the app (it came with the first message): a "
+                                "client sees no open event until the app sends something")
             # the last events have PROMPT_MS to arrive
             events_sent = [t for m, t in zip(case.messages, sent_times) if "data" in m]
             deadline = time.monotonic() + PROMPT_MS / 1000
