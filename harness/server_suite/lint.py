@@ -17,8 +17,8 @@ import time
 from dataclasses import dataclass, field
 
 from harness.core.report import escape
-from harness.server_suite.http_client import Exchange, HttpError, body, connect, read_head, \
-    request_bytes
+from harness.server_suite.http_client import (Exchange, HttpError, body, connect, read_head,
+                                              request_bytes)
 
 MAX_LINE = 1 << 20            # bytes of one line kept for the checks
 BURST_EVENTS = 3              # this many events in one read ...
@@ -193,20 +193,26 @@ def check_head(ex: Exchange, http: str, findings: list[Finding]) -> bool:
     return True
 
 
-def timing(scan: Scanner, t_head: float, seconds: float, findings: list[Finding]) -> dict:
+def timing(scan: Scanner, t_request: float, t_head: float, seconds: float,
+           findings: list[Finding]) -> dict:
+    """Findings about when things arrived. Silence is counted from the
+    request: a proxy that buffers may hold the head back with the body."""
     s = scan.stats
-    out: dict = {"events": s.events, "comments": s.comments, "bytes": s.bytes}
-    last = t_head
+    out: dict = {"events": s.events, "comments": s.comments, "bytes": s.bytes,
+                 "head_after_s": round(t_head - t_request, 3)}
+    last = t_request
     bursts = []
     for t, n in s.reads:
         if n >= BURST_EVENTS and t - last >= BURST_SILENCE:
-            bursts.append((t - last, n, t - t_head))
+            bursts.append((t - last, n, t - t_request))
         last = t
     if bursts:
         silence, n, when = max(bursts, key=lambda b: b[1])
         findings.append(Finding(WARNING, "P6-flush", f"events arrive in bursts: {n} events in "
-                                f"one read after {silence:.1f} s of silence (at +{when:.1f} s; "
-                                f"{len(bursts)} such bursts): a buffering server or proxy"))
+                                f"one read after {silence:.1f} s of silence (at +{when:.1f} s "
+                                f"from the request; {len(bursts)} such "
+                                f"burst{'s' if len(bursts) > 1 else ''}): a buffering server "
+                                "or proxy"))
     if s.event_times and s.event_times[0] - t_head > BURST_SILENCE and s.events >= BURST_EVENTS \
             and not bursts:
         findings.append(Finding(INFO, "P6-flush", f"the first event came "
@@ -276,7 +282,7 @@ async def lint(url: str, seconds: float, max_events: int, max_bytes: int, http: 
             findings.append(Finding(ERROR, "P6", ex.error))
         result["stopped"] = why
         result["read_seconds"] = round(time.monotonic() - ex.t_head, 2)
-        result["stream"] = timing(scan, ex.t_head, time.monotonic() - ex.t_head, findings)
+        result["stream"] = timing(scan, t0, ex.t_head, time.monotonic() - ex.t_head, findings)
         if ex.ended and ex.ended != "reset":
             findings.append(Finding(INFO, "C5", f"the server ended the response ({ex.ended}) "
                                     "after {:.1f} s: clients reconnect".format(

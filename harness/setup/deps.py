@@ -87,6 +87,8 @@ DEPS: dict[str, Dep] = {
     "curl": Dep("curl", _which("curl"), ("curl",)),
     "nghttp": Dep("nghttp (nghttp2-client)", _which("nghttp"), ("nghttp2-client",)),
     "brotli": Dep("the brotli command", _which("brotli"), ("brotli",)),
+    # lint's test through a reverse proxy
+    "nginx": Dep("nginx", _which("nginx", "/usr/sbin/nginx"), ("nginx-light",)),
     "pytest": Dep("pytest for /usr/bin/python3", _module("pytest"), ("python3-pytest",)),
     "pytest-xdist": Dep("pytest-xdist for /usr/bin/python3", _module("xdist"),
                         ("python3-pytest-xdist",)),

@@ -5,6 +5,13 @@ the kinds found in real SSE producers, so that tests prove the producer
 suite catches every one (tests/peers/test_producer_mutants.py).
 
     /usr/bin/python3 tests/support/literal_producer.py [--no-serve] [--defect NAME]...
+        [--hang-on ID] [--crash-on ID] [--garbage-on ID] [--wrong-case-on ID]
+        [--huge-on ID] [--bad-base64-on ID] [--hello TEXT]
+
+The second line's switches break the protocol itself on the encode request
+whose case id is ID, so that tests see how the harness survives an adapter
+that hangs, dies, writes garbage, answers for another case, floods, or lies
+about its bytes.
 """
 
 from __future__ import annotations
@@ -206,7 +213,11 @@ async def serve(args: argparse.Namespace, defects: set[str]) -> None:
              "fields": ["data", "event", "id", "retry", "comment"], "encode": True}
     if url:
         hello["url"] = url
-    emit({"hello": hello})
+    if args.hello is not None:
+        sys.stdout.write(args.hello + "\n")
+        sys.stdout.flush()
+    else:
+        emit({"hello": hello})
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=1 << 30)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
@@ -216,6 +227,27 @@ async def serve(args: argparse.Namespace, defects: set[str]) -> None:
             break
         req = json.loads(line)
         if "case" in req:
+            cid = req["case"]
+            if cid == args.hang_on:
+                await asyncio.sleep(3600)
+            if cid == args.crash_on:
+                sys.stderr.write("literal-producer: crashing on purpose\n")
+                sys.stderr.flush()
+                import os
+                os._exit(3)
+            if cid == args.garbage_on:
+                sys.stdout.write("not json at all\n")
+                sys.stdout.flush()
+                continue
+            if cid == args.wrong_case_on:
+                emit({"case": cid + "-other", "bytes": ""})
+                continue
+            if cid == args.bad_base64_on:
+                emit({"case": cid, "bytes": "*** not base64 ***"})
+                continue
+            if cid == args.huge_on:
+                while True:
+                    sys.stdout.write("x" * (1 << 20))
             try:
                 data = encode_all(req["messages"], defects)
                 emit({"case": req["case"], "bytes": base64.b64encode(data).decode()})
@@ -235,6 +267,9 @@ def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--no-serve", action="store_true")
     p.add_argument("--defect", action="append", default=[], choices=sorted(DEFECTS))
+    for flag in ("hang-on", "crash-on", "garbage-on", "wrong-case-on", "huge-on",
+                 "bad-base64-on", "hello"):
+        p.add_argument(f"--{flag}")
     args = p.parse_args()
     asyncio.run(serve(args, set(args.defect)))
     return 0
