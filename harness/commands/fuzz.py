@@ -1,10 +1,11 @@
 """`./ssespec fuzz` and `./ssespec replay` (docs/fuzzing.md).
 
-`fuzz` has two modes, each with its own options and help screen:
+`fuzz` has three modes, each with its own options and help screen:
 
-  ./ssespec fuzz [TARGET...] --seconds N      libFuzzer campaigns on the C code
-  ./ssespec fuzz --impl CMD|NAME --seconds N  differential fuzzing of a parser
-                                              adapter against the reference
+  ./ssespec fuzz [TARGET...] --seconds N        libFuzzer campaigns on the C code
+  ./ssespec fuzz --impl CMD|NAME --seconds N    differential fuzzing of a parser
+                                                adapter against the reference
+  ./ssespec fuzz --server CMD|NAME --seconds N  fuzzing a producer's encoder
 
 Exit status: 0 no finding (no divergence), 1 a finding, 2 not done.
 """
@@ -18,7 +19,7 @@ from pathlib import Path
 from harness.commands import ArgumentParser, Command
 from harness.core.errors import Fatal
 from harness.core.paths import BUILD, CASES, REGRESSIONS
-from harness.fuzz import difffuzz, libfuzzer
+from harness.fuzz import difffuzz, encfuzz, libfuzzer
 from harness.setup import build
 
 LIBFUZZER_HELP = """\
@@ -27,7 +28,8 @@ libFuzzer (clang), each target for --seconds on --jobs cores; findings are
 minimized into corpus/regressions/TARGET (docs/fuzzing.md).
 
 Differential fuzzing of another parser through its adapter is a mode of its
-own: ./ssespec fuzz --impl CMD|NAME --help
+own: ./ssespec fuzz --impl CMD|NAME --help; so is fuzzing a producer's
+encoder: ./ssespec fuzz --server CMD|NAME --help
 
 Exit status: 0 no finding, 1 a finding, 2 not done."""
 
@@ -90,15 +92,60 @@ def diff_parser() -> ArgumentParser:
     return p
 
 
+SERVER_HELP = """\
+Fuzz a producer's encoder through its adapter (a command line or a bundled
+adapter's name; docs/server-adapter-protocol.md): message sequences biased
+toward CR, LF, NUL, BOM, colons, spaces and non-ASCII go to its encode
+requests, every answer is decoded with the reference parser and judged by
+the producer suite's rule. Each distinct failure is minimized into an
+encoder case file, ready for review and for corpus/producers
+(docs/fuzzing.md).
+
+Exit status: 0 no failure (warnings allowed), 1 a failure, 2 not done."""
+
+
+def server_parser() -> ArgumentParser:
+    p = ArgumentParser(prog="ssespec fuzz --server", description=SERVER_HELP,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--server", required=True, metavar="CMD|NAME",
+                   help="the producer under test: 'reference', a bundled producer adapter's "
+                   "name, or a command line")
+    p.add_argument("--seconds", type=int, default=60, help="how long to fuzz (default 60)")
+    p.add_argument("--seed", type=int, help="the generator's seed (default: random, printed)")
+    p.add_argument("--out", metavar="DIR", help="where failure case files go (default "
+                   "build/fuzz/encoder/NAME)")
+    p.add_argument("--timeout", type=float, default=encfuzz.TIMEOUT, metavar="S",
+                   help="seconds for each answer (default 10)")
+    p.add_argument("--build", default="release", choices=sorted(build.KINDS),
+                   help="which build of the reference parser and producer (default release)")
+    p.add_argument("--batch", type=int, default=encfuzz.BATCH, help=argparse.SUPPRESS)
+    p.add_argument("--minimize-seconds", type=float, default=encfuzz.MINIMIZE_SECONDS,
+                   metavar="S", help="the most one failure's minimization may take "
+                   f"(default {encfuzz.MINIMIZE_SECONDS:g})")
+    p.add_argument("--max-failures", type=int, default=0, metavar="N",
+                   help="stop after N distinct failures (default: run for --seconds)")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="print each failure as it is found")
+    return p
+
+
 def _mode(argv: list[str]) -> str:
-    if any(a == "--impl" or a.startswith("--impl=") for a in argv):
-        return "impl"
+    for mode in ("impl", "server"):
+        if any(a == f"--{mode}" or a.startswith(f"--{mode}=") for a in argv):
+            return mode
     return "targets"
 
 
 def run_fuzz(args: argparse.Namespace) -> int:
-    if _mode(args.argv) == "impl":
+    mode = _mode(args.argv)
+    if mode == "impl":
         return difffuzz.run(diff_parser().parse_args(args.argv))
+    if mode == "server":
+        a = server_parser().parse_args(args.argv)
+        if a.batch < 1 or a.minimize_seconds < 0 or a.max_failures < 0 or a.timeout <= 0:
+            raise Fatal("--batch and --timeout must be over 0; --minimize-seconds and "
+                        "--max-failures at least 0")
+        return encfuzz.run(a)
     a = libfuzzer_parser().parse_args(args.argv)
     targets = list(dict.fromkeys(a.targets)) or list(libfuzzer.TARGETS)
     for t in targets:
@@ -136,8 +183,8 @@ def run_replay(args: argparse.Namespace) -> int:
 
 
 COMMANDS = [
-    Command("fuzz", "libFuzzer campaigns on the C code, or differential fuzzing of a parser "
-            "adapter (--impl)", run_fuzz, raw=True),
+    Command("fuzz", "libFuzzer campaigns on the C code, differential fuzzing of a parser "
+            "adapter (--impl), or fuzzing a producer's encoder (--server)", run_fuzz, raw=True),
     Command("replay", "replay fuzz inputs and regressions through the drivers (no clang)",
             run_replay, configure_replay, "Replay fuzz inputs through the replay drivers (no "
             "clang needed). Exit status: 0 all pass, 1 a finding, 2 not done."),

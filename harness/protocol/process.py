@@ -472,7 +472,51 @@ class LineAdapter(AdapterProcessBase):
             if writing and self._sel is not None:
                 self._sel.unregister(in_fd)
 
-    # The pieces of _exchange, also used by harness/difffuzz.py, which
+    def pipeline(self, lines: list[bytes], timeout: float) -> list[bytes]:
+        """Send every line at once and return one response line for each,
+        in order; each response has timeout seconds after the previous one.
+        AdapterFailure (timed_out when it is a timeout) names the first
+        problem; the caller then kills the process."""
+        if self.proc is None or self._sel is None:
+            raise AdapterFailure("the adapter is not running")
+        view = memoryview(b"".join(lines))
+        out: list[bytes] = []
+        writing = False
+        if view:
+            self._sel.register(self.fd_in, selectors.EVENT_WRITE, "in")
+            writing = True
+        deadline = time.monotonic() + timeout
+        try:
+            while len(out) < len(lines):
+                line = self.take_line()
+                if line is not None:
+                    out.append(line)
+                    deadline = time.monotonic() + timeout
+                    continue
+                if len(self._out) > self.max_line:
+                    raise AdapterFailure(f"the response line is longer than {self.max_line} "
+                                         f"bytes: {preview(self._out)}")
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AdapterFailure(f"no response within {timeout:g} s (after "
+                                         f"{len(out)} of {len(lines)})", timed_out=True)
+                for key, _ in self._sel.select(left):
+                    if key.data == "in":
+                        view = self.write_some(view)
+                        if not view:
+                            self._sel.unregister(self.fd_in)
+                            writing = False
+                    elif key.data == "out":
+                        if not self.read_out():
+                            raise AdapterFailure(self._eof_reason("response"))
+                    else:
+                        self._read_err()
+            return out
+        finally:
+            if writing and self._sel is not None:
+                self._sel.unregister(self.fd_in)
+
+    # The pieces of _exchange, also used by harness/fuzz/difffuzz.py, which
     # serves several adapters' pipes in one loop.
 
     def write_some(self, view: memoryview) -> memoryview:

@@ -8,8 +8,6 @@ streams through it for fuzzing.
 
 from __future__ import annotations
 
-import selectors
-import time
 
 from harness.core.errors import Fatal
 from harness.core.records import Record
@@ -48,41 +46,17 @@ class Decoder:
             self.start()
         assert self.proc is not None
         ids = [f"d{n}" for n in range(len(streams))]
-        out_data = b"".join(encode_request(i, [s]) for i, s in zip(ids, streams))
-        view = memoryview(out_data)
-        answers: list[list[Record]] = []
-        sel = selectors.DefaultSelector()
-        p = self.proc
-        sel.register(p.fd_out, selectors.EVENT_READ, "out")
-        if view:
-            sel.register(p.fd_in, selectors.EVENT_WRITE, "in")
-        deadline = time.monotonic() + TIMEOUT
         try:
-            while len(answers) < len(streams):
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise Fatal("the reference parser adapter did not answer within "
-                                f"{TIMEOUT:g} s")
-                for key, _ in sel.select(left):
-                    if key.data == "in":
-                        view = p.write_some(view)
-                        if not view:
-                            sel.unregister(p.fd_in)
-                    elif not p.read_out():
-                        raise Fatal(f"the reference parser adapter stopped: {p.end_reason()}")
-                while len(answers) < len(streams):
-                    line = p.take_line()
-                    if line is None:
-                        break
-                    r = decode_response(line, ids[len(answers)])
-                    if r.records is None:
-                        raise Fatal(f"the reference parser adapter refused a stream: {r.error}")
-                    answers.append(r.records)
-                p.read_stderr(1)
+            lines = self.proc.pipeline([encode_request(i, [s]) for i, s in zip(ids, streams)],
+                                       TIMEOUT)
+            out = []
+            for i, line in zip(ids, lines):
+                r = decode_response(line, i)
+                if r.records is None:
+                    raise Fatal(f"the reference parser adapter refused a stream: {r.error}")
+                out.append(r.records)
+            return out
         except AdapterFailure as e:
-            p.kill()
+            self.proc.kill()
             self.proc = None
             raise Fatal(f"the reference parser adapter failed: {e}") from None
-        finally:
-            sel.close()
-        return answers

@@ -89,9 +89,12 @@ class Forgery:
     value: str
 
     def describe(self) -> str:
-        what = ("an event dispatched early" if self.field == "dispatch" else
-                f"{'an' if self.field[0] in 'aeiou' else 'a'} {self.field} field")
-        return f"{what} forged from message {self.message + 1}'s {self.source} value"
+        if self.field == "dispatch":
+            return f"an event dispatched early by an empty line in message {self.message + 1}'s " \
+                f"{self.source} value"
+        article = "an" if self.field[0] in "aeiou" else "a"
+        return f"{article} {self.field} field forged from message {self.message + 1}'s " \
+            f"{self.source} value"
 
 
 def forgeries(messages: list[Message]) -> list[Forgery]:
