@@ -17,7 +17,7 @@ A run's life (docs/client-suite.md):
   AFTER    `linger` ms more, watching the server log for requests after
            close (C9)
 
-then it is judged (harness/judge.py). A run that times out skips LINGER and
+then it is judged (harness/client_suite/judge.py). A run that times out skips LINGER and
 AFTER. An adapter that exits, writes something that is not a JSON report,
 or stops reading its commands fails every stream it had open and is
 restarted.

@@ -105,7 +105,7 @@ def load(server_exe: Path, directory: Path) -> dict[str, Scenario]:
             out[sc.name] = sc
     except (ValueError, KeyError, TypeError) as e:
         raise ScenarioError(f"ssespec-server --dump gave output the harness cannot read: {e}") from None
-    unknown = [f"{sc.file}:1: rule: unknown rule {sc.rule!r} (harness/rules.py)"
+    unknown = [f"{sc.file}:1: rule: unknown rule {sc.rule!r} (harness/core/rules.py)"
                for sc in out.values() if sc.rule not in RULES]
     if unknown:
         raise ScenarioError("\n".join(unknown))

@@ -5,7 +5,7 @@ reference parser (docs/fuzzing.md, "Differential fuzzing of adapters").
 Both parsers run as adapter processes: the one under test (a command line,
 or a bundled adapter's NAME, started as `check --impl` starts it) and the
 reference (build/release ssespec-parser-adapter). Streams come from
-harness/streamgen.py: mutations of the corpus cases' inputs and a
+harness/fuzz/streamgen.py: mutations of the corpus cases' inputs and a
 structure-aware generator, cut into chunks at random. Requests go in
 pipelined batches to both processes at once; every response still has its
 own time limit (--timeout after the previous one). Records are compared
@@ -76,7 +76,7 @@ OPEN_REASONS = {
 
 
 class Peer:
-    """One adapter process: harness/adapter.py's AdapterProcess, which starts
+    """One adapter process: harness/protocol/parser.py's AdapterProcess, which starts
     it, checks its hello, reads and writes its pipes and kills it by the same
     rules as `check --impl`; exchange() serves several peers' pipes at once,
     with many requests in flight."""

@@ -1,5 +1,5 @@
 """Event streams for differential fuzzing (`./ssespec fuzz --impl`,
-harness/difffuzz.py): mutations of the corpus cases' inputs, a
+harness/fuzz/difffuzz.py): mutations of the corpus cases' inputs, a
 structure-aware generator, and random splits into chunks.
 
 Everything comes from one seeded random.Random, so a seed gives the same

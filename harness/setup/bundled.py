@@ -17,7 +17,7 @@ command     the argv, a list of strings; "{dir}" is the adapter's folder,
 npm         true: `npm ci` installs the pinned package-lock.json into
             {dir}/node_modules before first use (and again when the lock
             changes); optional, default false
-needs       extra tools from harness/deps.py ("node", "npm", "cmake", ...)
+needs       extra tools from harness/setup/deps.py ("node", "npm", "cmake", ...)
 apt         Debian packages the adapter needs (["chromium"]), installed with
             apt-get on first use when running as root; otherwise the run
             ends (exit 2) with the apt-get line to run

@@ -100,7 +100,7 @@ DEPS: dict[str, Dep] = {
     "clang-format": Dep("clang-format", _which("clang-format"), ("clang-format",)),
     "pyflakes": Dep("pyflakes for /usr/bin/python3", _module("pyflakes"), ("python3-pyflakes",)),
     "isort": Dep("isort for /usr/bin/python3", _module("isort"), ("python3-isort",)),
-    # ./ssespec fuzz (harness/fuzzing.py)
+    # ./ssespec fuzz (harness/fuzz/libfuzzer.py)
     "clang-fuzzer": Dep("clang with its libFuzzer runtime", lambda: find_clang_fuzzer() is not None,
                         ("clang", "libclang-rt-14-dev")),
 }

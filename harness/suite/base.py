@@ -292,6 +292,9 @@ class Suite:
             return item.path.name
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
+        # after every plugin's selection (pytest's own -k and -m too, under
+        # plain pytest): what has to get a verdict
+        self.selected = len(session.items)
         if not session.config.getoption("ssespec_list") or self.collect_errors:
             return
         units: set[str] = set()

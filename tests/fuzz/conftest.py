@@ -1,4 +1,4 @@
-"""Fixtures for the fuzz tooling's tests (fuzz/, harness/fuzzing.py)."""
+"""Fixtures for the fuzz tooling's tests (fuzz/, harness/fuzz/libfuzzer.py)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@
  *   retry <ms>
  *   comment <text-hex>
  *   end <id-hex>
- * tests/fuzz/test_literal.py checks them against every case's expectations.
+ * tests/fuzz/test_fuzz_literal.py checks them against every case's expectations.
  */
 #include <stdio.h>
 

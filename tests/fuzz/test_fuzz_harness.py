@@ -1,4 +1,4 @@
-"""harness/fuzzing.py without running a fuzzer: arguments, libFuzzer output
+"""harness/fuzz/libfuzzer.py without running a fuzzer: arguments, libFuzzer output
 parsing, replay planning, the missing-clang path."""
 
 from __future__ import annotations
