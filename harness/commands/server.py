@@ -75,9 +75,11 @@ def run(args: argparse.Namespace) -> int:
             return 0
         raise Fatal(f"ssespec-server stopped{server.stderr_hint()}")
     finally:
-        if server is not None:
-            server.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            if server is not None:
+                server.stop()
+        finally:   # the test CA's key goes whatever happened to the server
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 COMMANDS = [Command("server", "start the scenario server on its own and print its URLs",

@@ -219,6 +219,8 @@ def run(args: argparse.Namespace) -> int:
             fuzz_seconds += time.monotonic() - t1
             generated += len(batch)
             for ms, (j, data) in zip(batch, results):
+                if args.max_failures and len(found) >= args.max_failures:
+                    break
                 if j.verdict == WARNING:
                     s = signature(j)
                     warnings[s] = warnings.get(s, 0) + 1

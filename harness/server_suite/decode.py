@@ -8,7 +8,6 @@ streams through it for fuzzing.
 
 from __future__ import annotations
 
-
 from harness.core.errors import Fatal
 from harness.core.records import Record
 from harness.protocol.parser import (AdapterFailure, AdapterProcess, HelloError, decode_response,
