@@ -4,14 +4,16 @@
 // Speaks the server adapter protocol (docs/server-adapter-protocol.md) on
 // stdin/stdout. better-sse is framework-agnostic; its docs show it on
 // Node.js's HTTP module (Express), so the SSE endpoint is a node:http
-// server whose handler does `const session = await createSession(req, res)`
-// with default options, as the docs' getting-started guide does. Each
+// server whose handler does `const session = await createSession(req, res,
+// options)`, as the docs' getting-started guide does, with one option set:
+// the documented `serializer`, so that a data string is written as it is
+// instead of as JSON text (the default, JSON.stringify). Each
 // message is one session.batch() call writing the message's fields through
 // the EventBuffer field methods the docs describe ("Send individual event
 // fields": event(), id(), retry(), data(), comment(), dispatch()); ending is
 // res.end() (the docs' FAQ), and the session's "disconnected" event is the
 // client going away. Encode requests write the same calls into a fresh
-// createEventBuffer() and answer with buffer.read(). README.md beside this
+// createEventBuffer(options) and answer with buffer.read(). README.md beside this
 // file has the details, and why push() is not the call used.
 //
 // Run `npm ci` in this folder first (the harness does it on first use).
@@ -34,6 +36,15 @@ const NAME = 'better-sse';
 const VERSION = JSON.parse(readFileSync(new URL('./node_modules/better-sse/package.json', import.meta.url), 'utf8')).version;
 const FIELDS = ['data', 'event', 'id', 'retry', 'comment'];
 const ENCODE = true;
+
+// The one option the adapter sets, on the session and on the encoder's
+// EventBuffer alike: better-sse's documented `serializer` ("Serialize data
+// to a string that can be written over the wire", default JSON.stringify),
+// so that a data string goes to the wire as the caller gave it, through the
+// library's sanitizer, instead of as JSON text (which would quote every
+// value and escape every line break). The same shape as @fastify/sse's
+// README example of a custom serializer.
+const OPTIONS = { serializer: (data) => (typeof data === 'string' ? data : JSON.stringify(data)) };
 
 // One message through an EventBuffer's field methods, the values as they
 // came: a comment is comment(text) then dispatch() (the library's own
@@ -64,7 +75,7 @@ async function handle(req, res) {
   }
   let session;
   try {
-    session = await createSession(req, res);
+    session = await createSession(req, res, OPTIONS);
   } catch (err) {
     slot.fail(err);
     return;
@@ -92,10 +103,10 @@ async function start() {
   return `http://127.0.0.1:${server.address().port}/events`;
 }
 
-// better-sse's own encoder: a fresh EventBuffer with the default serializer
-// and sanitizer (the ones a session uses by default).
+// better-sse's own encoder: a fresh EventBuffer with the session's options
+// (the string-passing serializer above, the default sanitizer).
 async function encode(messages) {
-  const buffer = createEventBuffer();
+  const buffer = createEventBuffer(OPTIONS);
   for (const message of messages) writeMessage(buffer, message);
   return Buffer.from(buffer.read(), 'utf8');
 }
