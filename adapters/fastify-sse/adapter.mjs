@@ -3,14 +3,17 @@
 //
 // Speaks the server adapter protocol (docs/server-adapter-protocol.md) on
 // stdin/stdout. The SSE endpoint is a fastify app with the plugin registered
-// with its defaults and a route declared `{ sse: 'only' }` (the README's
+// with its defaults but one, the documented `serializer` option, set as the
+// README's "Custom Serialization" example does so that a data string is
+// written as it is instead of as JSON text; and a route declared `{ sse: 'only' }` (the README's
 // form for an SSE-only route), written the way the README's "Connection
 // Management" section shows: reply.sse.keepAlive() so that the stream
 // outlives the handler, one reply.sse.send(message) per message,
 // reply.sse.close() to end, reply.sse.onClose() to notice the client going
-// away. The handler also calls reply.sse.sendHeaders() (a documented method)
-// so that the response head goes out with the request rather than with the
-// first message. Encode requests run the same route in-process through
+// away. The handler also calls reply.sse.sendHeaders() (a documented method,
+// "Manually send headers") so that the response is committed as SSE before
+// the handler returns; it calls writeHead() only, so Node.js still holds the
+// head until the first body write (README.md, "Limitations"). Encode requests run the same route in-process through
 // fastify's inject() and answer with the body bytes it collected.
 // README.md beside this file has the details.
 //
@@ -37,8 +40,14 @@ const VERSION = JSON.parse(readFileSync(new URL('./node_modules/@fastify/sse/pac
 const FIELDS = ['data', 'event', 'id', 'retry'];
 const ENCODE = true;
 
+// The plugin-level serializer exactly as the README's "Custom Serialization"
+// section writes it: a string passes through, anything else is JSON. The
+// default, JSON.stringify, would quote every data string and escape its
+// line breaks.
+const SERIALIZER = (data) => (typeof data === 'string' ? data : JSON.stringify(data));
+
 const app = Fastify({ logger: false });
-await app.register(fastifySSE);
+await app.register(fastifySSE, { serializer: SERIALIZER });
 
 app.get('/events', { sse: 'only' }, async (request, reply) => {
   const slot = claim(new URL(request.raw.url ?? '/', 'http://127.0.0.1').searchParams, request.raw);
