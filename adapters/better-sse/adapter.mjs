@@ -4,19 +4,21 @@
 // Speaks the server adapter protocol (docs/server-adapter-protocol.md) on
 // stdin/stdout. better-sse is framework-agnostic; its docs show it on
 // Node.js's HTTP module (Express), so the SSE endpoint is a node:http
-// server whose handler does `const session = await createSession(req, res)`
-// with default options, as the docs' getting-started guide does. Each
+// server whose handler does `const session = await createSession(req, res,
+// options)`, as the docs' getting-started guide does, with one option set:
+// the documented `serializer`, so that a data string is written as it is
+// instead of as JSON text (the default, JSON.stringify). Each
 // message is one session.batch() call writing the message's fields through
 // the EventBuffer field methods the docs describe ("Send individual event
 // fields": event(), id(), retry(), data(), comment(), dispatch()); ending is
 // res.end() (the docs' FAQ), and the session's "disconnected" event is the
 // client going away. Encode requests write the same calls into a fresh
-// createEventBuffer() and answer with buffer.read(). README.md beside this
+// createEventBuffer(options) and answer with buffer.read(). README.md beside this
 // file has the details, and why push() is not the call used.
 //
 // Run `npm ci` in this folder first (the harness does it on first use).
 
-import { createWriteStream, readFileSync } from 'node:fs';
+import { readFileSync, write as fsWrite } from 'node:fs';
 import { createServer } from 'node:http';
 import readline from 'node:readline';
 
@@ -34,6 +36,15 @@ const NAME = 'better-sse';
 const VERSION = JSON.parse(readFileSync(new URL('./node_modules/better-sse/package.json', import.meta.url), 'utf8')).version;
 const FIELDS = ['data', 'event', 'id', 'retry', 'comment'];
 const ENCODE = true;
+
+// The one option the adapter sets, on the session and on the encoder's
+// EventBuffer alike: better-sse's documented `serializer` ("Serialize data
+// to a string that can be written over the wire", default JSON.stringify),
+// so that a data string goes to the wire as the caller gave it, through the
+// library's sanitizer, instead of as JSON text (which would quote every
+// value and escape every line break). The same shape as @fastify/sse's
+// README example of a custom serializer.
+const OPTIONS = { serializer: (data) => (typeof data === 'string' ? data : JSON.stringify(data)) };
 
 // One message through an EventBuffer's field methods, the values as they
 // came: a comment is comment(text) then dispatch() (the library's own
@@ -64,7 +75,7 @@ async function handle(req, res) {
   }
   let session;
   try {
-    session = await createSession(req, res);
+    session = await createSession(req, res, OPTIONS);
   } catch (err) {
     slot.fail(err);
     return;
@@ -92,10 +103,10 @@ async function start() {
   return `http://127.0.0.1:${server.address().port}/events`;
 }
 
-// better-sse's own encoder: a fresh EventBuffer with the default serializer
-// and sanitizer (the ones a session uses by default).
+// better-sse's own encoder: a fresh EventBuffer with the session's options
+// (the string-passing serializer above, the default sanitizer).
 async function encode(messages) {
-  const buffer = createEventBuffer();
+  const buffer = createEventBuffer(OPTIONS);
   for (const message of messages) writeMessage(buffer, message);
   return Buffer.from(buffer.read(), 'utf8');
 }
@@ -115,19 +126,52 @@ const EXIT_WAIT_MS = 5000; // encodes still running when stdin closes
 for (const name of ['log', 'info', 'debug', 'warn', 'trace']) console[name] = console.error;
 
 // process.stdout is synchronous for pipes: a harness slow to read would
-// stall the event loop and every stream with it. Lines go through an
-// fs.WriteStream on fd 1 instead, gathered per turn of the event loop.
-const out = createWriteStream(null, { fd: 1, autoClose: false });
-out.on('error', (err) => {
-  process.stderr.write(`${NAME} adapter: cannot write to stdout: ${err.message}\n`);
-  process.exit(1);
-});
+// stall the event loop and every stream with it. Lines are written with
+// fs.write() on fd 1 instead, gathered per turn of the event loop, one
+// write at a time. fd 1 may be non-blocking: anything in the process that
+// opens process.stdout (a library, a dependency) makes the pipe O_NONBLOCK.
+// A full pipe then takes part of a write or answers EAGAIN, and the rest is
+// written again a moment later (an fs.WriteStream treats that as an error).
+const outQueue = [];
+const outIdle = [];
+let outBusy = false;
+function pumpOut() {
+  if (outBusy) return;
+  if (outQueue.length === 0) {
+    for (const resolve of outIdle.splice(0)) resolve();
+    return;
+  }
+  outBusy = true;
+  const buf = outQueue[0];
+  fsWrite(1, buf, 0, buf.length, null, (err, written) => {
+    outBusy = false;
+    if (err) {
+      if (err.code === 'EAGAIN' || err.code === 'EWOULDBLOCK' || err.code === 'EINTR') {
+        setTimeout(pumpOut, 5);
+        return;
+      }
+      process.stderr.write(`${NAME} adapter: cannot write to stdout: ${err.message}\n`);
+      process.exit(1);
+    }
+    if (written < buf.length) outQueue[0] = buf.subarray(written);
+    else outQueue.shift();
+    pumpOut();
+  });
+}
 let pendingOut = [];
 function flushOut() {
   if (pendingOut.length === 0) return;
-  const text = pendingOut.join('');
+  outQueue.push(Buffer.from(pendingOut.join(''), 'utf8'));
   pendingOut = [];
-  out.write(text);
+  pumpOut();
+}
+// Resolves once every line emitted so far is on stdout.
+function outDrained() {
+  flushOut();
+  if (!outBusy && outQueue.length === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    outIdle.push(resolve);
+  });
 }
 function emit(obj) {
   if (pendingOut.length === 0) setImmediate(flushOut);
@@ -275,8 +319,10 @@ function command(cmd) {
       return report(rec, { kind: 'sent', count: rec.count });
     });
   } else {
+    // The record stays in `streams` once ended, so that a later command for
+    // this stream is answered at once ("has ended") instead of waiting
+    // STREAM_WAIT_MS for a request that will not come.
     rec.chain = rec.chain.then(async () => {
-      if (streams.get(id) === rec) streams.delete(id);
       if (rec.broken !== null) return report(rec, { kind: 'failure', message: `stream ${id} failed: ${rec.broken}` });
       if (rec.ended) return report(rec, { kind: 'failure', message: `stream ${id} has ended` });
       rec.ended = true;
@@ -394,6 +440,6 @@ rl.on('close', async () => {
   } catch (err) {
     log(errorText(err));
   }
-  flushOut();
-  out.end(() => process.exit(0));
+  await outDrained();
+  process.exit(0);
 });

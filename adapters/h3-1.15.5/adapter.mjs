@@ -13,7 +13,7 @@
 //
 // Run `npm ci` in this folder first (the harness does it on first use).
 
-import { createWriteStream, readFileSync } from 'node:fs';
+import { readFileSync, write as fsWrite } from 'node:fs';
 import { createServer } from 'node:http';
 import readline from 'node:readline';
 
@@ -101,19 +101,52 @@ const EXIT_WAIT_MS = 5000; // encodes still running when stdin closes
 for (const name of ['log', 'info', 'debug', 'warn', 'trace']) console[name] = console.error;
 
 // process.stdout is synchronous for pipes: a harness slow to read would
-// stall the event loop and every stream with it. Lines go through an
-// fs.WriteStream on fd 1 instead, gathered per turn of the event loop.
-const out = createWriteStream(null, { fd: 1, autoClose: false });
-out.on('error', (err) => {
-  process.stderr.write(`${NAME} adapter: cannot write to stdout: ${err.message}\n`);
-  process.exit(1);
-});
+// stall the event loop and every stream with it. Lines are written with
+// fs.write() on fd 1 instead, gathered per turn of the event loop, one
+// write at a time. fd 1 may be non-blocking: anything in the process that
+// opens process.stdout (a library, a dependency) makes the pipe O_NONBLOCK.
+// A full pipe then takes part of a write or answers EAGAIN, and the rest is
+// written again a moment later (an fs.WriteStream treats that as an error).
+const outQueue = [];
+const outIdle = [];
+let outBusy = false;
+function pumpOut() {
+  if (outBusy) return;
+  if (outQueue.length === 0) {
+    for (const resolve of outIdle.splice(0)) resolve();
+    return;
+  }
+  outBusy = true;
+  const buf = outQueue[0];
+  fsWrite(1, buf, 0, buf.length, null, (err, written) => {
+    outBusy = false;
+    if (err) {
+      if (err.code === 'EAGAIN' || err.code === 'EWOULDBLOCK' || err.code === 'EINTR') {
+        setTimeout(pumpOut, 5);
+        return;
+      }
+      process.stderr.write(`${NAME} adapter: cannot write to stdout: ${err.message}\n`);
+      process.exit(1);
+    }
+    if (written < buf.length) outQueue[0] = buf.subarray(written);
+    else outQueue.shift();
+    pumpOut();
+  });
+}
 let pendingOut = [];
 function flushOut() {
   if (pendingOut.length === 0) return;
-  const text = pendingOut.join('');
+  outQueue.push(Buffer.from(pendingOut.join(''), 'utf8'));
   pendingOut = [];
-  out.write(text);
+  pumpOut();
+}
+// Resolves once every line emitted so far is on stdout.
+function outDrained() {
+  flushOut();
+  if (!outBusy && outQueue.length === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    outIdle.push(resolve);
+  });
 }
 function emit(obj) {
   if (pendingOut.length === 0) setImmediate(flushOut);
@@ -261,8 +294,10 @@ function command(cmd) {
       return report(rec, { kind: 'sent', count: rec.count });
     });
   } else {
+    // The record stays in `streams` once ended, so that a later command for
+    // this stream is answered at once ("has ended") instead of waiting
+    // STREAM_WAIT_MS for a request that will not come.
     rec.chain = rec.chain.then(async () => {
-      if (streams.get(id) === rec) streams.delete(id);
       if (rec.broken !== null) return report(rec, { kind: 'failure', message: `stream ${id} failed: ${rec.broken}` });
       if (rec.ended) return report(rec, { kind: 'failure', message: `stream ${id} has ended` });
       rec.ended = true;
@@ -380,6 +415,6 @@ rl.on('close', async () => {
   } catch (err) {
     log(errorText(err));
   }
-  flushOut();
-  out.end(() => process.exit(0));
+  await outDrained();
+  process.exit(0);
 });
