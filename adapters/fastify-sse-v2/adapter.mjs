@@ -33,7 +33,10 @@ const FIELDS = ['data', 'event', 'id', 'retry', 'comment'];
 const ENCODE = true;
 
 const app = Fastify({ logger: false });
-await app.register(FastifySSEPlugin);
+// retryDelay: false is the README's documented way "to disable the default
+// behavior of sending retry": a reconnection time nobody asked for is an
+// extra field under the server adapter protocol's rule.
+await app.register(FastifySSEPlugin, { retryDelay: false });
 
 app.get('/events', (request, reply) => {
   const slot = claim(new URL(request.raw.url ?? '/', 'http://127.0.0.1').searchParams, request.raw);

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from harness.core.results import FAIL, INFORMATIONAL, PASS, Result
+from harness.core.results import FAIL, INFORMATIONAL, PASS, WARNING, Result
 
 VERDICTS = (FAIL, INFORMATIONAL)
 _SUITE = re.compile(r"^suite\s+(\S+)\s*$")
@@ -159,7 +159,7 @@ class SuiteBaseline:
                     c.unexpected.append(r)
             elif r.verdict == PASS and e is not None:
                 c.fixed.append((r, e))
-            elif r.verdict == INFORMATIONAL and e is not None and e.verdict == FAIL:
+            elif r.verdict in (INFORMATIONAL, WARNING) and e is not None and e.verdict == FAIL:
                 c.changed.append((r, e))
         c.stale = [e for e in self.entries if id(e) not in used]
         return c

@@ -103,7 +103,8 @@ def machine_line(run: Run, impl: str, comparison: object | None = None) -> str:
         c = comparison
         failing = len(c.unexpected)  # type: ignore[attr-defined]
         fields += [f"expected-fail={len(c.expected)}", f"unexpected-fail={failing}",  # type: ignore[attr-defined]
-                   f"fixed={len(c.fixed)}", f"stale={len(c.stale)}"]  # type: ignore[attr-defined]
+                   f"fixed={len(c.fixed)}", f"changed={len(c.changed)}",  # type: ignore[attr-defined]
+                   f"stale={len(c.stale)}"]  # type: ignore[attr-defined]
     fields.append(f"status={'fail' if failing else 'pass'}")
     return "ssespec-result " + " ".join(fields)
 

@@ -6,9 +6,10 @@ delivered:
   records (CR and CRLF inside data or a comment may come back as LF: the
   format carries no other line break); or the library refused a message
   that the format cannot carry as given (harness/server_suite/intent.py);
-- warning: the library removed or replaced only such an uncarriable value,
-  nothing else changed; or it added comments or a reconnection time of its
-  own (a keep-alive, a default retry) between the intended records;
+- warning: the library wrote, removed or replaced only such an uncarriable
+  value (the client loses or alters it) instead of refusing it, nothing else
+  changed; or it added comments of its own (a keep-alive) between the
+  intended records: a comment is not a field;
 - fail: anything else extra, missing or altered; reported as injection,
   naming the field, when a field or event was forged from a value.
 """
@@ -95,27 +96,17 @@ def _masked(records: list[Record], messages: list[Message], intended_sources: li
     return out
 
 
-def _added(intended: list[Record], decoded: list[Record]) -> str | None:
-    """What the library added, when the decoded records are the intended
-    ones with only comments and retry records of its own put in between (a
-    keep-alive, a default reconnection time): say what, else None."""
-    i = 0
-    extra: list[Record] = []
+def _strip_added(intended: list[Record], decoded: list[Record]) -> tuple[list[Record], list[str]]:
+    """decoded without the comments the library put in of its own (a
+    keep-alive) where the intention has none, and what they said."""
+    want = {r["text"] for r in intended if r["kind"] == "comment"}
+    kept, added = [], []
     for r in decoded:
-        if i < len(intended) and r == intended[i]:
-            i += 1
-        elif r["kind"] in ("comment", "retry"):
-            extra.append(r)
+        if r["kind"] == "comment" and r["text"] not in want:
+            added.append(repr(r["text"][:40]))
         else:
-            return None
-    if i != len(intended) or not extra:
-        return None
-    kinds = []
-    for r in extra:
-        what = f"retry {r['ms']}" if r["kind"] == "retry" else f"comment {r['text'][:40]!r}"
-        if what not in kinds:
-            kinds.append(what)
-    return ", ".join(kinds[:3]) + (" ..." if len(kinds) > 3 else "")
+            kept.append(r)
+    return kept, added
 
 
 def _first_difference(intended: list[Record], decoded: list[Record]) -> str:
@@ -141,15 +132,18 @@ def judge_bytes(messages: list[Message], decoded: list[Record]) -> Judgement:
     if forged:
         fields = ", ".join(dict.fromkeys(f.describe() for f in forged))
         return Judgement(FAIL, f"injection: {fields}", forged, intended, decoded)
-    added = _added(intended, decoded)
-    if added:
-        return Judgement(WARNING, f"the library added {added} nobody asked for",
+    kept, added = _strip_added(intended, decoded)
+    also = (f"; it also added the comment{'s' if len(added) > 1 else ''} "
+            f"{', '.join(dict.fromkeys(added[:3]))}") if added else ""
+    if added and kept == intended:
+        return Judgement(WARNING, f"the library added the comment{'s' if len(added) > 1 else ''} "
+                         f"{', '.join(dict.fromkeys(added[:3]))} nobody asked for",
                          intended=intended, decoded=decoded)
-    if it.uncarriable and _masked(decoded, messages, None, it.uncarriable) == \
+    if it.uncarriable and _masked(kept, messages, None, it.uncarriable) == \
             _masked(intended, messages, None, it.uncarriable):
         what = "; ".join(f"message {i + 1}'s {', '.join(fs)}" for i, fs in it.uncarriable.items())
-        return Judgement(WARNING, f"the library removed or replaced a value the format cannot "
-                         f"carry ({what}) instead of refusing it", intended=intended,
+        return Judgement(WARNING, f"the library wrote, removed or replaced a value the format "
+                         f"cannot carry ({what}) instead of refusing it{also}", intended=intended,
                          decoded=decoded)
     return Judgement(FAIL, f"the bytes decode to other records: "
                      f"{_first_difference(intended, decoded)}", intended=intended, decoded=decoded)

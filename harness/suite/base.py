@@ -479,8 +479,8 @@ class Suite:
             if len(c.fixed) > 50:
                 self._say(f"  ... ({len(c.fixed) - 50} more; --json FILE has them all)")
         if c.changed:
-            self._say(f"changed: {plural(len(c.changed), 'variant')} listed as failing are "
-                      "informational now:")
+            self._say(f"changed: {plural(len(c.changed), 'variant')} listed as failing "
+                      "pass with a warning or are informational now:")
             for r, e in c.changed[:20]:
                 self._say(f"  {r.id}  (line {e.line})")
         if c.stale:
