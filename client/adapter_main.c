@@ -129,7 +129,7 @@ static void cmd_open(adapter *ad, json_value *root, const char *id, size_t id_le
     return;
   }
   json_value *types = json_get(root, "types");
-  const char *tv[MAX_TYPES];
+  es_type tv[MAX_TYPES];
   size_t nt = 0;
   if (types) {
     if (types->type != JSON_ARRAY) {
@@ -137,15 +137,17 @@ static void cmd_open(adapter *ad, json_value *root, const char *id, size_t id_le
       return;
     }
     for (json_value *t = types->child; t; t = t->next) {
-      if (t->type != JSON_STRING || strlen(t->str) != t->len) {
-        failure(ad, id, id_len, "\"types\" must be an array of strings without NUL");
+      if (t->type != JSON_STRING) {
+        failure(ad, id, id_len, "\"types\" must be an array of strings");
         return;
       }
       if (nt == MAX_TYPES) {
         failure(ad, id, id_len, "more than %d types", MAX_TYPES);
         return;
       }
-      tv[nt++] = t->str;
+      tv[nt].ptr = t->str;
+      tv[nt].len = t->len;
+      nt++;
     }
   }
   stream *st = calloc(1, sizeof *st);

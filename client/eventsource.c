@@ -75,7 +75,7 @@ struct es_source {
   es_source *next;
   es_handlers h;
   void *user;
-  char **types;
+  es_type *types; /* owned copies */
   size_t ntypes;
   es_url url;     /* the constructor's URL */
   es_url req_url; /* the request's current URL (redirects change it) */
@@ -554,7 +554,21 @@ static void send_step(es_source *s) {
 
 static int listens(const es_source *s, const char *type, size_t len) {
   for (size_t i = 0; i < s->ntypes; i++)
-    if (strlen(s->types[i]) == len && memcmp(s->types[i], type, len) == 0) return 1;
+    if (s->types[i].len == len && memcmp(s->types[i].ptr, type, len) == 0) return 1;
+  return 0;
+}
+
+/* Add a copy of the type to s's list unless it is there already: 0, or -1
+ * when memory ran out. */
+static int add_type(es_source *s, const char *type, size_t len) {
+  if (listens(s, type, len)) return 0;
+  char *copy = malloc(len + 1);
+  if (!copy) return -1;
+  if (len) memcpy(copy, type, len);
+  copy[len] = '\0';
+  s->types[s->ntypes].ptr = copy;
+  s->types[s->ntypes].len = len;
+  s->ntypes++;
   return 0;
 }
 
@@ -794,7 +808,7 @@ static void start_fetch(es_source *s) {
 
 /* ------------------------------------------------------------- sources */
 
-es_source *es_open(es_loop *l, const char *url, const char *const *types, size_t ntypes,
+es_source *es_open(es_loop *l, const char *url, const es_type *types, size_t ntypes,
                    const es_handlers *handlers, void *user, char *err, size_t errsize) {
   if (!l || !url) {
     set_err(err, errsize, "no URL");
@@ -818,14 +832,9 @@ es_source *es_open(es_loop *l, const char *url, const char *const *types, size_t
     return NULL;
   }
   s->types = calloc(ntypes + 1, sizeof *s->types);
-  int ok = s->types != NULL;
-  if (ok) s->types[s->ntypes++] = strdup("message");
-  for (size_t i = 0; ok && i < ntypes; i++) {
-    if (!types[i] || listens(s, types[i], strlen(types[i]))) continue;
-    s->types[s->ntypes++] = strdup(types[i]);
-  }
-  for (size_t i = 0; ok && i < s->ntypes; i++)
-    if (!s->types[i]) ok = 0;
+  int ok = s->types != NULL && add_type(s, "message", 7) == 0;
+  for (size_t i = 0; ok && i < ntypes; i++)
+    if (types[i].ptr && add_type(s, types[i].ptr, types[i].len) < 0) ok = 0;
   if (!ok) {
     source_free(s);
     set_err(err, errsize, "out of memory");
@@ -858,7 +867,7 @@ static void source_free(es_source *s) {
   url_free(&s->url);
   url_free(&s->req_url);
   if (s->have_cur) url_free(&s->cur);
-  for (size_t i = 0; s->types && i < s->ntypes; i++) free(s->types[i]);
+  for (size_t i = 0; s->types && i < s->ntypes; i++) free((char *)s->types[i].ptr);
   free(s->types);
   free(s);
 }

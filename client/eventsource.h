@@ -95,11 +95,17 @@ size_t es_loop_count(const es_loop *loop);
  * default: none. */
 void es_loop_set_log(es_loop *loop, void (*log)(void *user, const char *msg), void *user);
 
+/* An event type to listen to: len bytes at ptr (a type may hold U+0000). */
+typedef struct es_type {
+  const char *ptr;
+  size_t len;
+} es_type;
+
 /* Create an EventSource for url listening to the ntypes event types
  * (message is always listened to). It starts connecting from the loop
  * (no handler runs inside this call). Returns NULL with a message in err
  * if the URL is not an absolute http/https URL or memory ran out. */
-es_source *es_open(es_loop *loop, const char *url, const char *const *types, size_t ntypes,
+es_source *es_open(es_loop *loop, const char *url, const es_type *types, size_t ntypes,
                    const es_handlers *handlers, void *user, char *err, size_t errsize);
 
 /* close(): abort the connection or timer; readyState becomes CLOSED and no

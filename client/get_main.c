@@ -162,7 +162,7 @@ int main(int argc, char **argv) {
   es_options opt;
   es_options_init(&opt);
   const char *url = NULL;
-  const char *types[MAX_TYPES];
+  es_type types[MAX_TYPES];
   size_t ntypes = 0;
   state st;
   memset(&st, 0, sizeof st);
@@ -185,7 +185,9 @@ int main(int argc, char **argv) {
           fprintf(stderr, PROG ": too many --type options\n");
           return STATUS_USAGE;
         }
-        types[ntypes++] = v;
+        types[ntypes].ptr = v;
+        types[ntypes].len = strlen(v);
+        ntypes++;
       } else if (strcmp(a, "--reconnects") == 0) {
         if (parse_u64(v, &st.max_reconnects) < 0 || st.max_reconnects == UINT64_MAX) {
           fprintf(stderr, PROG ": --reconnects needs a count, not %s\n", v);

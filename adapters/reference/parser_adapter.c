@@ -29,7 +29,7 @@
  * harness writes requests), else under "" with the same message on stderr.
  * Either way the adapter goes on with the next line. 512 MiB holds the
  * largest request the harness makes: a case input of MAX_CASE_BYTES
- * (64 MiB, harness/parser_suite/cases.py) in its @bytes variant, every byte a chunk of
+ * (64 MiB, harness/core/cases.py) in its @bytes variant, every byte a chunk of
  * its own, 7 bytes per input byte ("eA==" in quotes and a comma), 448 MiB
  * and the case id. At the bounds a request takes about 4.5 GiB (the line,
  * 56 bytes per JSON value and 8 per chunk); a 16 MiB input sent byte by
