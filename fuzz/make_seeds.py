@@ -520,7 +520,7 @@ def encode_seeds(cases: list[list[bytes]]) -> list[bytes]:
 
 def load_cases(cases_root: Path) -> list[list[bytes]]:
     sys.path.insert(0, str(ROOT))
-    from harness.parser_suite.cases import CaseError, load_case  # noqa: E402
+    from harness.core.cases import CaseError, load_case  # noqa: E402
 
     out: list[list[bytes]] = []
     for path in sorted(cases_root.rglob("*.case")):

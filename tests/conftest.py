@@ -53,6 +53,9 @@ def check_client(tmp_path: Path):
     def run(*args: str, flags: tuple[str, ...] = (), scenarios: str = "basic",
             timeout: float = 120) -> Check:
         own = [] if "--client" in args or "--impl" in args else ["--client", fixture_client(*flags)]
+        # the parser cases served over the wire are not these tests' subject
+        # (tests/client_suite/test_client_suite_cases.py has its own)
+        own += [] if "--cases" in args else ["--no-client-cases"]
         return _run_check(tmp_path, "client-results",
                           ["--scenarios", str(SCENARIOS / scenarios), *own, *args], timeout)
 

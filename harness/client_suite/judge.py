@@ -31,6 +31,7 @@ class Observation:
     dropped: int = 0                      # reports beyond the memory bound, not kept
     requests: list[dict] = field(default_factory=list)    # request and unexpected log lines
     close_sent: bool = False
+    closed_early: bool = False            # close-after: closed while the server went on
     close_server_t: float | None = None   # when close was sent, on the server's clock (ms)
     closed_wait: float = 0.0              # seconds allowed for `closed`
     timeout: str | None = None            # what was still missing at the time limit
@@ -158,7 +159,8 @@ def _request_checks(obs: Observation) -> tuple[list[str], list[dict]]:
                        and float(q["t"]) > obs.close_server_t)
         entry = {"n": n, "ev": q.get("ev"), "method": q.get("method"),
                  "subpath": q.get("subpath"), "delay_ms": q.get("delay_ms"),
-                 "tls": q.get("tls"), "after_close": after_close, "checks": []}
+                 "tls": q.get("tls"), "proto": q.get("proto"), "after_close": after_close,
+                 "checks": []}
         summary.append(entry)
         if q.get("ev") == "unexpected":
             when = "after close" if after_close else "before close"
@@ -173,6 +175,10 @@ def _request_checks(obs: Observation) -> tuple[list[str], list[dict]]:
         exp = expand(conn["expect"], obs.base, obs.origin)
         assert isinstance(exp, dict)
         entry["checks"] = checks = []
+        want_proto = "h2" if obs.variant.transport in ("h2", "h2c") else "http/1.1"
+        if q.get("proto") is not None and q.get("proto") != want_proto:
+            problems.append(f"request {n} came over {q.get('proto')}, not {want_proto}"
+                            + (" (the adapter's hello offers it)" if want_proto == "h2" else ""))
         if q.get("method") != "GET":
             problems.append(f"request {n} used method {q.get('method')}, not GET")
         want_path = exp.get("path") or ""
@@ -272,6 +278,10 @@ def report(result: Result, obs: Observation, problems: list[str], summary: list[
         out.append("  problems:")
         out += [f"    - {p}" for p in problems]
     kinds = [k for k in ("open", "event", "error", "closed") if k in obs.reports]
+    unreported = sorted({r["kind"] for r in sc.records} - set(obs.reports))
+    if unreported:
+        out.append(f"  (records of kinds {', '.join(unreported)} not compared: the adapter does "
+                   "not report them; the requests still are)")
     if result.actual is not None and result.actual != result.expected:
         out.append(f"  records (- expected, + actual; kinds compared: {', '.join(kinds)}):")
         out += ["    " + d for d in diff(result.expected or [], result.actual)]

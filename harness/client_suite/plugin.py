@@ -27,8 +27,11 @@ import pytest
 
 from harness.client_suite.runner import ClientRunner, Finished
 from harness.client_suite.scenario_server import ScenarioServer
-from harness.client_suite.scenarios import (MARKERS, ClientVariant, Scenario, ScenarioError, load,
+from harness.client_suite.from_cases import Generated, write_all
+from harness.client_suite.scenarios import (CASE_PREFIX, MARKERS, NEEDS, SOURCE_MARKERS,
+                                            ClientVariant, Scenario, ScenarioError, load,
                                             variants)
+from harness.core.cases import CaseError, load_all
 from harness.core.errors import Fatal
 from harness.core.report import plural
 from harness.core.results import Result, Run
@@ -40,6 +43,7 @@ from harness.suite.base import ROOT, Suite, SuiteFile, SuiteItem, add_common_opt
 CLIENT_KEY = pytest.StashKey["ClientSuite"]()
 HELLO_TIMEOUT = 30.0      # a browser adapter starts a browser before its hello
 _MARKS = {t: getattr(pytest.mark, f"transport_{t}") for t in MARKERS}
+_SOURCE = {k: getattr(pytest.mark, k) for k in SOURCE_MARKERS}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -52,11 +56,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="which build of the reference client and of the scenario server")
     g.addoption("--max-streams", type=int, default=None, metavar="N",
                 help="at most N streams at once (default: the adapter's max_streams, at most 256)")
+    g.addoption("--client-cases", default=None, metavar="DIR",
+                help="also serve every parser case below DIR (.case files) as one connection's "
+                "body (variants cases/NAME, marked from_case)")
     add_common_options(g, "seconds allowed for the adapter's hello (client suite: default 30)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    configure(config, MARKERS, ClientSuite, "ssespec-client-suite")
+    configure(config, {**MARKERS, **SOURCE_MARKERS}, ClientSuite, "ssespec-client-suite")
 
 
 class ScenarioFile(SuiteFile):
@@ -64,12 +71,22 @@ class ScenarioFile(SuiteFile):
 
     def collect(self) -> Iterator[pytest.Item]:
         suite = self.config.stash[CLIENT_KEY]
-        sc = suite.scenario_at(Path(os.path.abspath(self.path)))
-        if "tls" in sc.skip_variants:
-            suite.left_out.append({"case": sc.name, "variant": "tls", "reason": sc.skip_variants["tls"]})
+        path = Path(os.path.abspath(self.path))
+        if path.suffix == ".case":
+            sc = suite.case_scenario(path)
+            if sc is None:
+                return
+        else:
+            sc = suite.scenario_at(path)
+        for t in ("tls", "h2"):
+            if t in sc.skip_variants:
+                suite.left_out.append({"case": sc.name, "variant": t,
+                                       "reason": sc.skip_variants[t]})
+        source = _SOURCE["from_case" if sc.from_case else "from_scenario"]
         for v in variants(sc):
             item = ScenarioItem.from_parent(self, name=v.id, variant=v)
             item.add_marker(_MARKS[v.transport])
+            item.add_marker(source)
             yield item
 
 
@@ -102,6 +119,10 @@ class ClientSuite(Suite):
         self._scenarios: dict[str, Scenario] | None = None
         self._load_error: str | None = None
         self._finished: dict[str, Finished] = {}
+        self._generated: dict[str, Generated] = {}
+        self._cases_root: Path | None = None
+        self._gen_root: Path | None = None
+        self.transport_note: str | None = None
 
     # ------------------------------------------------------------ setup
 
@@ -111,12 +132,57 @@ class ClientSuite(Suite):
             self.server_exe = build.executable("ssespec-server", kind, quiet=True)
         return self.server_exe
 
-    def scenario_at(self, path: Path) -> Scenario:
+    def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> SuiteFile | None:
+        found = super().pytest_collect_file(file_path, parent)
+        if found is None and file_path.suffix == ".case" and self._client_cases() is not None \
+                and Path(os.path.abspath(file_path)).is_relative_to(self._client_cases()):
+            return self.file_class.from_parent(parent, path=file_path)
+        return found
+
+    def _client_cases(self) -> Path | None:
+        if self._cases_root is None and self.config.getoption("client_cases"):
+            self._cases_root = Path(os.path.abspath(self.config.getoption("client_cases")))
+        return self._cases_root
+
+    def _scenario_dirs(self) -> list[Path]:
+        """The scenario folder, and the folder of the scenarios made from the
+        parser cases (generated once, into the run's temporary folder)."""
+        dirs = [self.cases_root]
+        if self._client_cases() is not None:
+            if self._gen_root is None:
+                self._tmp = self._tmp or Path(tempfile.mkdtemp(prefix="ssespec-client-"))
+                self._gen_root = self._tmp / "generated"
+                try:
+                    cases = load_all(self._client_cases())
+                except CaseError as e:
+                    raise ScenarioError(str(e)) from None
+                self._generated = write_all(cases, self._gen_root)
+            if any(g.text is not None for g in self._generated.values()):
+                dirs.append(self._gen_root)
+        return dirs
+
+    def case_scenario(self, path: Path) -> Scenario | None:
+        """The scenario made from a parser case file, or None (noted) when a
+        connection cannot carry it."""
+        assert self._client_cases() is not None
+        self.scenario_at(None)
+        name = CASE_PREFIX + path.relative_to(self._client_cases()).with_suffix("").as_posix()
+        g = self._generated.get(name)
+        if g is None:
+            raise ScenarioError(f"{path}: no scenario was made from it")
+        if g.text is None:
+            self.left_out.append({"case": name, "variant": "all", "reason": g.why_not})
+            return None
+        assert self._scenarios is not None
+        return self._scenarios[name]
+
+    def scenario_at(self, path: Path | None) -> Scenario:
         """The loaded scenario of a .scenario file; ScenarioError when the
-        directory did not load (naming this file's problem when it has one)."""
+        directory did not load (naming this file's problem when it has one).
+        With no path, only makes sure everything is loaded."""
         if self._scenarios is None and self._load_error is None:
             try:
-                self._scenarios = load(self._server_exe(), self.cases_root)
+                self._scenarios = load(self._server_exe(), *self._scenario_dirs())
             except ScenarioError as e:
                 self._load_error = str(e)
         if self._load_error is not None:
@@ -126,6 +192,8 @@ class ClientSuite(Suite):
                 raise ScenarioError((mine or lines)[0])
             raise ScenarioError(f"{path}: not loaded {self.secondary_error}")
         assert self._scenarios is not None
+        if path is None:
+            return next(iter(self._scenarios.values())) if self._scenarios else None  # type: ignore[return-value]
         name = path.relative_to(self.cases_root).with_suffix("").as_posix()
         if name not in self._scenarios:
             raise ScenarioError(f"{path}: ssespec-server --dump did not list it")
@@ -133,13 +201,45 @@ class ClientSuite(Suite):
 
     # ------------------------------------------------------------ running
 
-    def _start(self, session: pytest.Session) -> None:
+    def pytest_collection_modifyitems(self, session: pytest.Session, config: pytest.Config,
+                                      items: list[pytest.Item]) -> None:
+        """h2 and h2c variants run only for a client whose hello offers them:
+        the adapter is started now (with the server) to read its hello, and
+        the other variants are left out (noted), before any selection."""
+        if items and not config.getoption("ssespec_list") and not self.collect_errors:
+            try:
+                hello = self._start_adapter(session)
+            except Fatal as e:
+                self.fatal = str(e)
+                self._shutdown()
+                raise pytest.exit(self.fatal, returncode=2) from None
+            keep, dropped = [], 0
+            for item in items:
+                need = NEEDS.get(getattr(getattr(item, "variant", None), "transport", ""))
+                if need and not hello.raw.get(need):
+                    dropped += 1
+                else:
+                    keep.append(item)
+            if dropped:
+                offered = [t for t, k in NEEDS.items() if hello.raw.get(k)]
+                self.transport_note = (f"{plural(dropped, 'variant')} over "
+                                       f"{' and '.join(t for t in NEEDS if t not in offered)} "
+                                       "left out: the adapter's hello does not offer them")
+                items[:] = keep
+        super().pytest_collection_modifyitems(session, config, items)
+
+    def _start_adapter(self, session: pytest.Session) -> object:
+        """Start the scenario server (with the run's test CA) and the client
+        adapter, once; the adapter's hello."""
+        if self.client is not None and self.client.hello is not None:
+            return self.client.hello
         opt = session.config.getoption
         impl = self.impl or resolve(opt("client"), "client", build_kind=opt("client_build"))
-        self._tmp = Path(tempfile.mkdtemp(prefix="ssespec-client-"))
+        self.impl = impl
+        self._tmp = self._tmp or Path(tempfile.mkdtemp(prefix="ssespec-client-"))
         pki = make_pki(self._tmp / "pki")
         self.server = ScenarioServer(self._server_exe(), self.cases_root, pki.cert, pki.key,
-                                     impl.static)
+                                     impl.static, extra_dirs=self._scenario_dirs()[1:])
         self.server.start()
         env = dict(os.environ, SSESPEC_CA_FILE=str(pki.ca))
         timeout = opt("case_timeout")
@@ -148,8 +248,15 @@ class ClientSuite(Suite):
                                    max_streams=opt("max_streams"),
                                    max_failures=int(session.config.option.maxfail or 0),
                                    on_result=self._live)
-        hello = self.client.start()
+        return self.client.start()
+
+    def _start(self, session: pytest.Session) -> None:
+        hello = self._start_adapter(session)
+        impl = self.impl
+        assert impl is not None and self.client is not None and self.server is not None
         self.run = Run(self.suite_name, {**hello.raw, "command": impl.argv})
+        if self.transport_note:
+            self.run.notes.append(self.transport_note)
         if self.own_report and not self.quiet:
             n = len({i.variant.scenario.name for i in session.items if isinstance(i, ScenarioItem)})
             self._say(f"ssespec {self.suite_name} suite: {plural(len(session.items), 'variant')} "
@@ -157,7 +264,8 @@ class ClientSuite(Suite):
             self._say(f"adapter: {hello.name} {hello.version}, reports {', '.join(hello.reports)}, "
                       f"{min(self.client.limit, len(session.items))} streams at once")
             self._say(f"command: {shlex.join(impl.argv)}")
-            self._say(f"server:  {self.server.origin('http')} and {self.server.origin('tls')}")
+            self._say(f"server:  {self.server.origin('http')}, {self.server.origin('tls')} "
+                      f"(h2: {self.server.origin('h2')}, h2c: {self.server.origin('h2c')})")
 
     def _run_all(self, session: pytest.Session) -> None:
         items = [i for i in session.items if isinstance(i, ScenarioItem)]

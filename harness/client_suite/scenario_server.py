@@ -32,20 +32,24 @@ SANITIZER_MARKS = (b"AddressSanitizer", b"LeakSanitizer", b"UndefinedBehaviorSan
 class ScenarioServer:
     def __init__(self, exe: Path, scenario_dir: Path, cert: Path, key: Path,
                  static: Path | None, log: Path | None = None, port: int = 0,
-                 tls_port: int = 0) -> None:
-        self.argv = [str(exe), "--port", str(port), "--tls-port", str(tls_port), "--cert",
-                     str(cert), "--key", str(key)]
+                 tls_port: int = 0, extra_dirs: list[Path] = ()) -> None:
+        self.argv = [str(exe), "--port", str(port), "--tls-port", str(tls_port),
+                     "--tls-h1-port", "0", "--h2c-port", "0", "--cert", str(cert),
+                     "--key", str(key)]
         if static is not None:
             self.argv += ["--static", str(static)]
         self.log = log
         if log is not None:
             self.argv += ["--log", str(log)]
         self.argv.append(str(scenario_dir))
+        self.argv += [str(d) for d in extra_dirs]
         self.proc: subprocess.Popen[bytes] | None = None
         self._err = tempfile.TemporaryFile()
         self._buf = bytearray()
         self.port = 0
-        self.tls_port = 0
+        self.tls_port = 0           # HTTPS, offering h2 by ALPN (and http/1.1)
+        self.tls_h1_port = 0        # HTTPS, http/1.1 only
+        self.h2c_port = 0           # cleartext HTTP/2 with prior knowledge
         self.end_note: str | None = None
         self.lines_read = 0
 
@@ -64,6 +68,8 @@ class ScenarioServer:
                 if line.get("ev") == "listening":
                     self.port = int(line["port"])
                     self.tls_port = int(line["tls_port"])
+                    self.tls_h1_port = int(line.get("tls_h1_port") or 0)
+                    self.h2c_port = int(line.get("h2c_port") or 0)
                     return
             if self.proc.poll() is not None and not self._buf:
                 raise Fatal(f"ssespec-server {describe_exit(self.proc.returncode)} at start"
@@ -74,8 +80,16 @@ class ScenarioServer:
                             f"{START_TIMEOUT:g} s{self.stderr_hint()}")
 
     def origin(self, transport: str) -> str:
+        """The origin a variant of this transport connects to: plain HTTP/1.1
+        (http), HTTPS with http/1.1 only (tls: so that a browser does not
+        switch to h2), HTTPS offering h2 by ALPN (h2), cleartext h2 with prior
+        knowledge (h2c)."""
         if transport == "tls":
+            return f"https://127.0.0.1:{self.tls_h1_port or self.tls_port}"
+        if transport == "h2":
             return f"https://127.0.0.1:{self.tls_port}"
+        if transport == "h2c":
+            return f"http://127.0.0.1:{self.h2c_port}"
         return f"http://127.0.0.1:{self.port}"
 
     def entries(self, run: str, ev: str | None = None) -> list[dict]:

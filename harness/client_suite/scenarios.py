@@ -14,11 +14,23 @@ from pathlib import Path
 
 from harness.core.rules import RULES
 
-HTTP, TLS = "http", "tls"
+HTTP, TLS, H2, H2C = "http", "tls", "h2", "h2c"
+TRANSPORTS = (HTTP, TLS, H2, H2C)
+# what a client adapter's hello must say for a transport's variants to run
+NEEDS = {H2: "h2", H2C: "h2c"}
 MARKERS = {
-    HTTP: "transport_http: the scenario played over plain HTTP (NAME)",
-    TLS: "transport_tls: the scenario played over HTTPS with the run's test CA (NAME@tls)",
+    HTTP: "transport_http: the scenario played over plain HTTP/1.1 (NAME)",
+    TLS: "transport_tls: over HTTPS, HTTP/1.1, with the run's test CA (NAME@tls)",
+    H2: "transport_h2: over HTTPS with HTTP/2 offered by ALPN, for clients whose hello says "
+        "\"h2\": true (NAME@h2)",
+    H2C: "transport_h2c: over cleartext HTTP/2 with prior knowledge, for clients whose hello "
+         "says \"h2c\": true (NAME@h2c)",
 }
+SOURCE_MARKERS = {
+    "from_scenario": "from_scenario: a scenario file of the client corpus",
+    "from_case": "from_case: a parser case served as one connection's body",
+}
+CASE_PREFIX = "cases/"   # the names of the scenarios made from parser cases
 DUMP_TIMEOUT = 120.0
 
 
@@ -40,6 +52,11 @@ class Scenario:
     skip_variants: dict[str, str]
     connections: list[dict] = field(repr=False)
     records: list[dict] = field(repr=False)
+    close_after: int | None = None      # close the client once this many records arrived
+
+    @property
+    def from_case(self) -> bool:
+        return self.name.startswith(CASE_PREFIX)
 
     @property
     def is_open(self) -> bool:
@@ -55,15 +72,16 @@ class Scenario:
 @dataclass(frozen=True)
 class ClientVariant:
     scenario: Scenario
-    transport: str      # HTTP or TLS
+    transport: str      # HTTP, TLS, H2 or H2C
 
     @property
     def id(self) -> str:
-        return self.scenario.name if self.transport == HTTP else f"{self.scenario.name}@tls"
+        t = self.transport
+        return self.scenario.name if t == HTTP else f"{self.scenario.name}@{t}"
 
     @property
     def name(self) -> str:
-        """The variant's name in results: http or tls."""
+        """The variant's name in results: http, tls, h2 or h2c."""
         return self.transport
 
     @property
@@ -72,9 +90,12 @@ class ClientVariant:
 
 
 def variants(sc: Scenario) -> list[ClientVariant]:
+    """Every transport the scenario does not opt out of (h2 and h2c run only
+    for clients that offer them: the suite leaves the others out)."""
     out = [ClientVariant(sc, HTTP)]
-    if TLS not in sc.skip_variants:
-        out.append(ClientVariant(sc, TLS))
+    for t in (TLS, H2, H2C):
+        if t not in sc.skip_variants and not (t == H2C and H2 in sc.skip_variants):
+            out.append(ClientVariant(sc, t))
     return out
 
 
@@ -83,17 +104,19 @@ def from_dump(obj: dict) -> Scenario:
                     open=obj.get("open"), types=tuple(obj.get("types") or ()),
                     timeout=float(obj["timeout"]), linger_ms=int(obj["linger_ms"]),
                     skip_variants=dict(obj.get("skip_variants") or {}),
-                    connections=obj["connections"], records=obj["records"])
+                    connections=obj["connections"], records=obj["records"],
+                    close_after=obj.get("close_after"))
 
 
-def load(server_exe: Path, directory: Path) -> dict[str, Scenario]:
-    """Every scenario below directory, by name; ScenarioError when the server
-    refuses the directory (it loads all or nothing) or a rule is unknown."""
+def load(server_exe: Path, *directories: Path) -> dict[str, Scenario]:
+    """Every scenario below the directories, by name; ScenarioError when the
+    server refuses one (it loads all or nothing) or a rule is unknown."""
+    where = " ".join(str(d) for d in directories)
     try:
-        p = subprocess.run([str(server_exe), "--dump", str(directory)], capture_output=True,
-                           stdin=subprocess.DEVNULL, timeout=DUMP_TIMEOUT)
+        p = subprocess.run([str(server_exe), "--dump", *map(str, directories)],
+                           capture_output=True, stdin=subprocess.DEVNULL, timeout=DUMP_TIMEOUT)
     except subprocess.TimeoutExpired:
-        raise ScenarioError(f"ssespec-server --dump {directory} took over {DUMP_TIMEOUT:g} s") from None
+        raise ScenarioError(f"ssespec-server --dump {where} took over {DUMP_TIMEOUT:g} s") from None
     if p.returncode != 0:
         text = p.stderr.decode("utf-8", "replace").strip()
         raise ScenarioError(text or f"ssespec-server --dump exited with status {p.returncode}")

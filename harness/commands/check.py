@@ -66,6 +66,9 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="the parser suite's case directory (default corpus/cases)")
     p.add_argument("--scenarios", default=str(SCENARIOS), metavar="DIR",
                    help="the client suite's scenario directory (default corpus/scenarios)")
+    p.add_argument("--no-client-cases", action="store_true",
+                   help="client suite: only the scenarios, not every parser case served as a "
+                   "connection's body (those are variants cases/NAME, marked from_case)")
     p.add_argument("--producers", default=str(PRODUCERS), metavar="DIR",
                    help="the producer suite's case directory (.encode and .served files; "
                    "default corpus/producers)")
@@ -106,7 +109,7 @@ class Planned:
 
     suite: object
     plugin: str
-    root: Path
+    roots: list[Path]
     opts: RunOptions
 
 
@@ -167,7 +170,7 @@ def plan(args: argparse.Namespace, out: object) -> list[Planned]:
     run_client = args.client is not None or none
     run_server = args.server is not None or none
     cases, scenarios, producers = Path(args.cases), Path(args.scenarios), Path(args.producers)
-    if run_parser and not cases.is_dir():
+    if (run_parser or (run_client and not args.no_client_cases)) and not cases.is_dir():
         raise Fatal(f"--cases {args.cases}: no such directory")
     if run_client and not scenarios.is_dir():
         raise Fatal(f"--scenarios {args.scenarios}: no such directory")
@@ -196,19 +199,23 @@ def plan(args: argparse.Namespace, out: object) -> list[Planned]:
         extra = ["--cases", str(cases), *common]
         if args.max_response_bytes:
             extra += ["--max-response-bytes", str(args.max_response_bytes)]
-        planned.append(Planned(suite, "harness.parser_suite.plugin", cases,
+        planned.append(Planned(suite, "harness.parser_suite.plugin", [cases],
                                RunOptions(**{**vars(base), "extra": extra})))
     if run_client:
         label = args.client or bundled.REFERENCE
         client = bundled.resolve(label, "client", build_kind=args.build)
         server = build.executable("ssespec-server", args.build, quiet=True)
         extra = ["--scenarios", str(scenarios), *common]
+        roots = [scenarios]
+        if not args.no_client_cases:
+            extra += ["--client-cases", str(cases)]
+            roots.append(cases)
         if args.max_streams:
             extra += ["--max-streams", str(args.max_streams)]
         suite = ClientSuite(impl=client, server_exe=server, out=out,  # type: ignore[arg-type]
                             rerun=_rerun("--client", label, args, "--scenarios", scenarios,
                                          SCENARIOS))
-        planned.append(Planned(suite, "harness.client_suite.plugin", scenarios,
+        planned.append(Planned(suite, "harness.client_suite.plugin", roots,
                                RunOptions(**{**vars(base), "extra": extra})))
     if run_server:
         label = args.server or bundled.REFERENCE
@@ -217,7 +224,7 @@ def plan(args: argparse.Namespace, out: object) -> list[Planned]:
                             rerun=_rerun("--server", label, args, "--producers", producers,
                                          PRODUCERS))
         extra = ["--producers", str(producers), "--server-build", args.build, *common]
-        planned.append(Planned(suite, "harness.server_suite.plugin", producers,
+        planned.append(Planned(suite, "harness.server_suite.plugin", [producers],
                                RunOptions(**{**vars(base), "extra": extra})))
     return planned
 
@@ -241,7 +248,7 @@ def run(args: argparse.Namespace) -> int:
                 p.opts.junit = str(Path(tmp) / f"{n}.xml")
                 parts_junit.append(Path(p.opts.junit))
             try:
-                rcs.append(run_suite(p.suite, p.plugin, [p.root], p.opts))
+                rcs.append(run_suite(p.suite, p.plugin, p.roots, p.opts))
             except NothingSelected as e:
                 if len(planned) == 1 and not args.list:
                     raise

@@ -9,12 +9,12 @@ import sys
 from pathlib import Path
 
 from harness.commands import Command
+from harness.core.cases import CaseError, load_case
 from harness.core.errors import Fatal
 from harness.core.paths import CASES
 from harness.core.records import line
 from harness.core.report import describe_chunks, escape
 from harness.core.rules import RULES
-from harness.parser_suite.cases import CaseError, load_case
 from harness.parser_suite.variants import variants
 
 

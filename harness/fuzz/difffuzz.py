@@ -44,12 +44,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+from harness.core.cases import CaseError, case_text, load_all, parse_case
 from harness.core.errors import Fatal
 from harness.core.paths import ROOT  # noqa: E402
 from harness.core.records import line as record_line
 from harness.core.records import restrict
 from harness.fuzz.streamgen import BOM, StreamGen
-from harness.parser_suite.cases import CaseError, case_text, load_all, parse_case
 from harness.protocol.parser import (MAX_LINE, AdapterFailure, AdapterProcess, Hello, HelloError,
                                      decode_response, encode_request)
 from harness.setup import build, bundled
@@ -467,7 +467,7 @@ class Divergence:
 
 def divergence_case(d: Divergence, impl_name: str, command: str, seed: int, rule: str) -> str:
     """The case file of a divergence: the reference's records expected, the
-    adapter's answer and how it was found in comments (parser_suite/cases.py
+    adapter's answer and how it was found in comments (core/cases.py
     writes it)."""
     got = d.got
     comments = [f"Found by `ssespec fuzz --impl {command}` (seed {seed}) on {impl_name}:",

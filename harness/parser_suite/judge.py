@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from harness.core.cases import Case
 from harness.core.records import Record, restrict
 from harness.core.results import FAIL, INFORMATIONAL, PASS
 from harness.core.rules import RULES
-from harness.parser_suite.cases import Case
 from harness.protocol.parser import Response
 
 

@@ -22,10 +22,10 @@ from typing import Iterator, TextIO
 import pytest
 
 from harness.core import report
+from harness.core.cases import CaseError, load_case
 from harness.core.errors import Fatal
 from harness.core.report import plural
 from harness.core.results import FAIL, INFORMATIONAL, Result, Run
-from harness.parser_suite.cases import CaseError, load_case
 from harness.parser_suite.runner import Runner
 from harness.parser_suite.variants import MARKERS, Variant, variants
 from harness.protocol.parser import MAX_LINE

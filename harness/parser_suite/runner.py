@@ -12,10 +12,10 @@ from __future__ import annotations
 import shlex
 import time
 
+from harness.core.cases import DEFAULT_TIMEOUT
 from harness.core.errors import Fatal
 from harness.core.records import restrict
 from harness.core.results import FAIL, PASS, SKIPPED, Result
-from harness.parser_suite.cases import DEFAULT_TIMEOUT
 from harness.parser_suite.judge import judge, open_reason
 from harness.parser_suite.variants import BYTES, Variant
 from harness.protocol.parser import (MAX_LINE, AdapterFailure, AdapterProcess, Hello, HelloError,

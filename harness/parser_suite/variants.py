@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.parser_suite.cases import Case
+from harness.core.cases import Case
 
 MAX_SPLIT_INPUT = 512   # inputs up to this many bytes get @split-K variants
 WHOLE, BYTES, SPLIT = "whole", "bytes", "split"

@@ -15,7 +15,7 @@ def test_correct_client_exits_0(check_client):
     r = check_client()
     assert r.rc == 0, r.stdout + r.stderr
     assert r.json["suite"] == "client"
-    assert r.json["summary"] == {"pass": 7, "fail": 0, "skipped": 0, "informational": 2,
+    assert r.json["summary"] == {"pass": 7, "fail": 0, "skipped": 0, "informational": 2, "warning": 0,
                                  "total": 9}
     assert "client: 7 passed, 0 failed, 0 skipped, 2 informational (9 variants)" in r.stdout
 

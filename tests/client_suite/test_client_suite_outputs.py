@@ -16,7 +16,7 @@ def test_json_has_the_documented_shape(check_client):
     assert d["adapter"]["name"] == "fixture-client" and d["adapter"]["max_streams"] == 64
     assert d["adapter"]["restarts"] == 0 and d["adapter"]["end_note"] is None
     assert d["server"]["end_note"] is None and "--tls-port" in d["server"]["command"]
-    assert d["by_rule"]["E4"] == {"pass": 1, "fail": 2, "skipped": 0, "informational": 0}
+    assert d["by_rule"]["E4"] == {"pass": 1, "fail": 2, "skipped": 0, "informational": 0, "warning": 0}
     ok = r.case("reconnect@tls")
     assert ok == {"id": "reconnect@tls", "case": "reconnect", "variant": "tls", "rule": "C5",
                   "verdict": "pass", "reason": ""}
@@ -54,13 +54,17 @@ def test_both_suites_in_one_run(tmp_path):
     assert p.returncode == 1, p.stdout + p.stderr      # the worse of 0 (parser) and 1 (client)
     last = p.stdout.strip().splitlines()[-2:]
     assert last[0].startswith("parser: 49 passed, 0 failed")
-    assert last[1].startswith("client: 5 passed, 2 failed")
+    # the client suite also serves the parser cases given (variants cases/NAME)
+    assert last[1].startswith("client: 17 passed, 2 failed, 0 skipped, 4 informational (23 ")
     d = json.loads(out.read_text())
     assert [s["suite"] for s in d["suites"]] == ["parser", "client"]
-    assert d["suites"][1]["summary"]["fail"] == 2
+    client = d["suites"][1]
+    assert client["summary"]["fail"] == 2
+    from_cases = [c["id"] for c in client["cases"] if c["id"].startswith("cases/")]
+    assert len(from_cases) == 14 and "cases/fields/simple@tls" in from_cases, from_cases
     root = ET.parse(junit).getroot()
     assert [s.get("name") for s in root.iter("testsuite")] == ["ssespec.parser", "ssespec.client"]
-    assert root.get("tests") == str(59 + 9) and root.get("failures") == "2"
+    assert root.get("tests") == str(59 + 23) and root.get("failures") == "2"
 
 
 def test_both_suites_with_a_selection_only_one_has(tmp_path):
@@ -69,7 +73,7 @@ def test_both_suites_with_a_selection_only_one_has(tmp_path):
     out = tmp_path / "both.json"
     cmd = [str(ROOT / "ssespec"), "check", "--impl", fixture_impl(), "--cases", str(CASES / "basic"),
            "--client", fixture_client(), "--scenarios", str(SCENARIOS / "basic"),
-           "-m", "transport_tls", "--json", str(out)]
+           "--no-client-cases", "-m", "transport_tls", "--json", str(out)]
     p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=180,
                        stdin=subprocess.DEVNULL)
     assert p.returncode == 0, p.stdout + p.stderr

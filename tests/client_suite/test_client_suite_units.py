@@ -154,6 +154,9 @@ def test_variants_skip_tls():
     v = scenario([conn()], [OPEN])
     sc = from_dump({**v.scenario.__dict__, "skip_variants": {"tls": "why"},
                     "types": [], "connections": [], "records": []})
-    assert [x.id for x in variants(v.scenario)] == ["x/y", "x/y@tls"]
-    assert [x.id for x in variants(sc)] == ["x/y"]
+    assert [x.id for x in variants(v.scenario)] == ["x/y", "x/y@tls", "x/y@h2", "x/y@h2c"]
+    assert [x.id for x in variants(sc)] == ["x/y", "x/y@h2", "x/y@h2c"]
+    h1 = from_dump({**v.scenario.__dict__, "skip_variants": {"h2": "framing"},
+                    "types": [], "connections": [], "records": []})
+    assert [x.id for x in variants(h1)] == ["x/y", "x/y@tls"]
 

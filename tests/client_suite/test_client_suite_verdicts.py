@@ -22,16 +22,24 @@ def test_variants_and_informational(check_client):
     assert "plain-only @tls: a harness test of skip-variant" in r.stdout
 
 
-def test_kinds_not_reported_are_skipped(check_client):
+def test_kinds_not_reported_still_judge_the_requests(check_client):
     """An adapter that reports only events: the 404 scenario expects only an
-    error record, so there is nothing to compare; the others compare events."""
+    error record, which is not compared; the requests still are (one request,
+    no reconnection), and the others compare events."""
     r = check_client(flags=("--reports", "event"))
     assert r.rc == 0, r.stdout + r.stderr
     v = r.verdicts()
-    assert v["fails-404"] == v["fails-404@tls"] == "skipped"
-    assert r.case("fails-404")["reason"] == "the adapter does not report error records"
+    assert v["fails-404"] == v["fails-404@tls"] == "pass"
     assert v["events"] == v["reconnect"] == "pass"
-    assert r.json["summary"]["skipped"] == 2
+    assert r.json["summary"]["skipped"] == 0
+
+
+def test_reconnecting_after_a_404_is_seen_without_error_reports(check_client):
+    """The same adapter, reconnecting after the 404 (and reporting no error
+    record, so nothing to compare): the extra request fails it."""
+    r = check_client("-k", "fails-404", flags=("--reports", "event", "--reconnect-after-404"))
+    assert r.rc == 1, r.stdout + r.stderr
+    assert r.case("fails-404")["reason"].startswith("request 2 came beyond the last connection")
 
 
 def test_early_reconnection_fails_the_delay_check(check_client):

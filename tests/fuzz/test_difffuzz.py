@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 from harness.commands import main
+from harness.core.cases import load_all, load_case, parse_case
 from harness.core.paths import ROOT
 from harness.fuzz import difffuzz as df
 from harness.fuzz.streamgen import StreamGen
-from harness.parser_suite.cases import load_all, load_case, parse_case
 
 PYTHON = "/usr/bin/python3"
 LITERAL = f"{PYTHON} {ROOT / 'tests' / 'support' / 'literal_parser.py'}"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.core.cases import load_all
 from harness.core.paths import ROOT
-from harness.parser_suite.cases import load_all
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,10 @@ import subprocess
 import zipfile
 from pathlib import Path
 
+from harness.core.cases import load_all
 from harness.core.paths import ROOT
 from harness.fuzz.targets import PARSER_TARGETS as SSE_TARGETS
 from harness.fuzz.targets import TARGETS
-from harness.parser_suite.cases import load_all
 
 
 def _stream(seed: bytes) -> tuple[int, list[int], bytes]:

@@ -118,10 +118,11 @@ def test_crashing_on_every_request_gives_up(monkeypatch):
 
     from suite_env import FIXTURE
 
+    from harness.core.cases import parse_case
     from harness.parser_suite import runner
-    from harness.parser_suite.cases import parse_case
     from harness.parser_suite.variants import variants
-    monkeypatch.setattr(runner, "FAILURE_STREAK", 3)
+    from harness.suite import budget
+    monkeypatch.setattr(budget, "FAILURE_STREAK", 3)
     case = parse_case('about x\nrule F7\nchunk "data: a\\n\\n"\nevent data="a"\nend\n', "a/b",
                       Path("/tmp/a/b.case"))
     r = runner.Runner(FIXTURE + ["--crash-on", "*"], timeout=10)

@@ -12,7 +12,7 @@ from suite_env import FIXTURE, ROOT, fixture_impl, one_line
 def test_correct_adapter_exits_0(check):
     r = check()
     assert r.rc == 0, r.stdout + r.stderr
-    assert r.json["summary"] == {"pass": 49, "fail": 0, "skipped": 0, "informational": 10,
+    assert r.json["summary"] == {"pass": 49, "fail": 0, "skipped": 0, "informational": 10, "warning": 0,
                                  "total": 59}
     assert "49 passed, 0 failed, 0 skipped, 10 informational" in r.stdout
 

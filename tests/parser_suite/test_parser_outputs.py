@@ -14,9 +14,9 @@ def test_json_output(check):
     assert j["adapter"]["name"] == "fixture" and j["adapter"]["version"] == "1.0"
     assert j["adapter"]["reports"] == ["event", "end"]
     assert j["adapter"]["command"][-2:] == ["--reports", "event,end"]
-    assert j["summary"] == {"pass": 47, "fail": 2, "skipped": 0, "informational": 10, "total": 59}
-    assert j["by_rule"]["F7"] == {"pass": 13, "fail": 1, "skipped": 0, "informational": 10}
-    assert j["by_rule"]["F9"] == {"pass": 29, "fail": 1, "skipped": 0, "informational": 0}
+    assert j["summary"] == {"pass": 47, "fail": 2, "skipped": 0, "informational": 10, "warning": 0, "total": 59}
+    assert j["by_rule"]["F7"] == {"pass": 13, "fail": 1, "skipped": 0, "informational": 10, "warning": 0}
+    assert j["by_rule"]["F9"] == {"pass": 29, "fail": 1, "skipped": 0, "informational": 0, "warning": 0}
     assert sum(row["pass"] for row in j["by_rule"].values()) == 47
     assert len(j["cases"]) == 59
     assert j["left_out"] == [

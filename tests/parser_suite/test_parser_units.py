@@ -7,7 +7,7 @@ from harness.parser_suite.runner import encode_request
 
 
 def test_byte_variant_request_matches_generic_encoding():
-    from harness.parser_suite.cases import parse_case
+    from harness.core.cases import parse_case
     from harness.parser_suite.runner import encode_variant
     from harness.parser_suite.variants import variants
     c = parse_case('about x\nrule L1\nchunk "a\\xff\\0\\r\\n"\nend\n', "a/b", Path("/tmp/a/b.case"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.parser_suite.cases import parse_case
+from harness.core.cases import parse_case
 from harness.parser_suite.variants import variants
 
 

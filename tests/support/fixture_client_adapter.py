@@ -19,6 +19,8 @@ tests can check how the harness judges and survives a broken adapter:
   --wrong-data-on TEXT       report event data in upper case for URLs containing TEXT
   --stderr-lines N           write N lines naming the stream on stderr at each open
   --no-closed                close stops the stream but reports nothing
+  --reconnect-after-404      treat a 404 as a network error: reconnect 100 ms later
+                             instead of failing
   --exit-after-hello         close stdin, write the hello, exit with status 3 0.5 s later
                              (every command the harness writes meets a closed pipe)
   --marker TEXT              ignored: a word to find this process by
@@ -119,6 +121,9 @@ class Stream(threading.Thread):
             ctype = headers.get("content-type", "").split(";")[0].strip().lower()
             if status != 200 or ctype != "text/event-stream":
                 s.close()
+                if self.args.reconnect_after_404 and status == 404:
+                    self.retry_ms = 100
+                    return "reestablish", url
                 return "fail", url
             self.report("open")
             try:
@@ -200,6 +205,7 @@ def main() -> int:
     ap.add_argument("--stderr-lines", type=int, default=0)
     ap.add_argument("--no-closed", action="store_true")
     ap.add_argument("--exit-after-hello", action="store_true")
+    ap.add_argument("--reconnect-after-404", action="store_true")
     ap.add_argument("--marker")
     args = ap.parse_args()
     if args.no_hello:
