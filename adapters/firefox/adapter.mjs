@@ -17,14 +17,21 @@
 // Run `npm ci` in this folder first (the harness does it on first use).
 
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, accessSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import readline from 'node:readline';
 
 const MAX_STREAMS = Number(process.env.SSESPEC_FIREFOX_STREAMS || 64);
+const PAGES = Number(process.env.SSESPEC_FIREFOX_PAGES || 4);
 const PAGE_TIMEOUT_MS = 30000;
+// The first word of the console messages that carry reports.
+const MARK = 'ssespec-reports ';
+// SSESPEC_FIREFOX_TRACE=1: a stderr line, with the milliseconds since its
+// open, for each command and each report other than an event of a stream
+// (the harness shows a failed stream's lines in its report).
+const TRACE = process.env.SSESPEC_FIREFOX_TRACE;
 
 // Preferences on top of puppeteer-core's own (which already turn off
 // updates, telemetry, safe browsing and first-run pages).
@@ -68,6 +75,13 @@ function log(message) {
 function die(message, status) {
   log(message);
   process.exit(status);
+}
+
+const TRACE_FILE = process.env.SSESPEC_FIREFOX_TRACE_FILE;
+function trace(s, what) {
+  const line = `stream ${s.id}: +${Math.round(performance.now() - s.t0)} ms (at ${Math.round(performance.now())}) ${what}`;
+  if (TRACE_FILE) appendFileSync(TRACE_FILE, line + '\n');
+  else if (TRACE) log(line);
 }
 
 function send(obj) {
@@ -149,7 +163,9 @@ try {
     userDataDir: profile,
     extraPrefsFirefox: PREFS,
     acceptInsecureCerts: trust.how === 'ignore',
-    env: { ...process.env, HOME: home, MOZ_CRASHREPORTER_DISABLE: '1' },
+    // MOZ_HEADLESS too: a Firefox process that starts another (a restart)
+    // stays headless.
+    env: { ...process.env, HOME: home, MOZ_HEADLESS: '1', MOZ_CRASHREPORTER_DISABLE: '1' },
     timeout: 60000,
     protocolTimeout: 60000,
     defaultViewport: null,
@@ -171,7 +187,7 @@ let shuttingDown = false;
 const streams = new Map(); // id -> stream
 const byKey = new Map(); // key -> stream
 let opens = 0;
-const pages = new Map(); // origin -> Promise<Page>
+const pages = new Map(); // origin -> [{page: Promise<Page>, count}]
 
 async function shutdown(status) {
   if (shuttingDown) return;
@@ -232,12 +248,21 @@ function deliver(page, json) {
       const s = byKey.get(r.stream);
       if (!s) continue; // failed by the adapter already
       if (r.kind === 'closed' || r.kind === 'failure') forget(s);
+      if (r.kind !== 'event' || TRACE_FILE) trace(s, `report ${r.kind}${r.kind === 'error' ? ` ${r.readyState}` : ''}${r.kind === 'event' ? ` (${r.data.length} chars)` : ''} (batch ${msg.batch})`);
       send({ ...r, stream: s.id });
     }
   }
 }
 
+// The stream no longer counts against its page (after close(), or a failure).
+function release(s) {
+  if (s.released || !s.slot) return;
+  s.released = true;
+  s.slot.count -= 1;
+}
+
 function forget(s) {
+  release(s);
   byKey.delete(s.key);
   if (streams.get(s.id) === s) streams.delete(s.id);
 }
@@ -248,28 +273,48 @@ function fail(s, message) {
   send({ stream: s.id, kind: 'failure', message });
 }
 
-async function pageFor(origin) {
-  let p = pages.get(origin);
-  if (!p) {
-    p = (async () => {
-      // A window of its own: the page is in front of its window, never a
-      // background tab.
-      const page = await browser.newPage({ type: 'window' });
-      page.on('error', (err) => crashed(`the page for ${origin} crashed: ${err?.message ?? err}`));
-      page.on('console', (m) => {
-        if (m.type() === 'error' || m.type() === 'warn') log(`page ${origin}: console ${m.type()}: ${m.text()}`);
-      });
-      await page.exposeFunction('ssespecDeliver', (json) => deliver(page, json));
-      await page.goto(`${origin}/static/client.html`, { timeout: PAGE_TIMEOUT_MS });
-      if (!(await page.evaluate(() => typeof window.ssespec === 'object'))) {
-        throw new Error('the page did not define window.ssespec');
-      }
-      return page;
-    })();
-    pages.set(origin, p);
-    p.catch(() => pages.delete(origin));
+// The pages of an origin: PAGES of them, each in a window of its own, made
+// when first needed. A stream goes to the page with the fewest streams, so
+// that a heavy stream (a 1 MiB event, 10,000 events at once) holds up few
+// others: Firefox spreads its windows over several content processes.
+function pageFor(origin) {
+  let list = pages.get(origin);
+  if (!list) {
+    list = Array.from({ length: PAGES }, () => ({ page: null, count: 0 }));
+    pages.set(origin, list);
   }
-  return p;
+  let slot = list[0];
+  for (const p of list) if (p.count < slot.count) slot = p;
+  slot.count += 1;
+  if (!slot.page) {
+    slot.page = loadPage(origin);
+    slot.page.catch(() => { slot.page = null; });
+  }
+  return slot;
+}
+
+async function loadPage(origin) {
+  // A window of its own: the page is in front of its window, never a
+  // background tab.
+  const page = await browser.newPage({ type: 'window' });
+  page.on('error', (err) => crashed(`the page for ${origin} crashed: ${err?.message ?? err}`));
+  page.on('console', (m) => {
+    const text = m.text();
+    if (text.startsWith(MARK)) deliver(page, text.slice(MARK.length));
+    else if (m.type() === 'error' || m.type() === 'warn') log(`page ${origin}: console ${m.type()}: ${text}`);
+  });
+  // The page's batches of reports come back as console messages (a
+  // WebDriver BiDi log.entryAdded event each, one way), not through
+  // page.exposeFunction(), whose every call costs several round trips
+  // into the page and, with many streams, delayed reports by seconds.
+  await page.evaluateOnNewDocument((mark) => {
+    window.ssespecDeliver = (json) => console.debug(mark, json);
+  }, MARK.trimEnd());
+  await page.goto(`${origin}/static/client.html`, { timeout: PAGE_TIMEOUT_MS });
+  if (!(await page.evaluate(() => typeof window.ssespec === 'object'))) {
+    throw new Error('the page did not define window.ssespec');
+  }
+  return page;
 }
 
 // ---------------------------------------------------------------- commands
@@ -293,13 +338,16 @@ function open(id, url, types) {
     return send({ stream: id, kind: 'failure', message: `cannot use the URL ${url}: ${err.message}` });
   }
   opens += 1;
-  const s = { id, key: `${id}#${opens}`, origin, page: null };
+  const s = { id, key: `${id}#${opens}`, origin, page: null, t0: performance.now() };
   streams.set(id, s);
   byKey.set(s.key, s);
   s.ready = (async () => {
     try {
-      s.page = await pageFor(origin);
+      s.slot = pageFor(origin);
+      s.page = await s.slot.page;
+      trace(s, 'page ready');
       await s.page.evaluate((k, u, t) => window.ssespec.open(k, u, t), s.key, url, types ?? []);
+      trace(s, 'EventSource made');
     } catch (err) {
       fail(s, `cannot open in ${origin}/static/client.html: ${String(err?.message ?? err).split('\n')[0]}`);
     }
@@ -313,10 +361,13 @@ async function close(id) {
   // The id is free for a new open at once; the page reports "closed" after
   // es.close(), behind every report the stream made before it.
   streams.delete(id);
+  trace(s, 'close command');
   await s.ready;
   if (byKey.get(s.key) !== s) return undefined; // the open failed: reported already
   try {
     await s.page.evaluate((k) => window.ssespec.close(k), s.key);
+    release(s);
+    trace(s, 'close() done');
   } catch (err) {
     fail(s, `close failed: ${String(err?.message ?? err).split('\n')[0]}`);
   }
