@@ -4,13 +4,14 @@
 // downloads no browser).
 //
 // Speaks the client adapter protocol (docs/client-adapter-protocol.md). One
-// browser per run; for each origin of the stream URLs one page
-// {origin}/static/client.html, served by the scenario server from page/ (a
-// copy of adapters/chromium/page/, see README.md): its script holds the
+// browser per run; for each origin of the stream URLs a few windows with the
+// page {origin}/static/client.html, served by the scenario server from page/
+// (a copy of adapters/chromium/page/, see README.md): its script holds the
 // EventSources, so each one is same-origin with its page. Streams are opened
-// and closed by evaluating ssespec.open()/ssespec.close() in that page; the
-// page hands its reports, in batches and in the order the browser produced
-// them, to a function this adapter exposes (window.ssespecDeliver).
+// and closed by evaluating ssespec.open()/ssespec.close() in a page; the page
+// hands its reports, in batches and in the order the browser produced them,
+// to window.ssespecDeliver, which this adapter defines to write them to the
+// console, where they come back as WebDriver BiDi log events.
 // README.md beside this file says how the test CA is trusted, which
 // preferences are set and why max_streams is what it is.
 //
@@ -30,22 +31,23 @@ const PAGE_TIMEOUT_MS = 30000;
 const MARK = 'ssespec-reports ';
 // SSESPEC_FIREFOX_TRACE=1: a stderr line, with the milliseconds since its
 // open, for each command and each report other than an event of a stream
-// (the harness shows a failed stream's lines in its report).
+// (the harness shows a failed stream's lines in its report);
+// SSESPEC_FIREFOX_TRACE=/a/file: the same lines, for every stream, appended
+// to that file.
 const TRACE = process.env.SSESPEC_FIREFOX_TRACE;
 
 // Preferences on top of puppeteer-core's own (which already turn off
 // updates, telemetry, safe browsing and first-run pages).
 const PREFS = {
   // HTTP/1.1: Firefox opens at most 6 connections per host and port by
-  // default and every stream of a run goes to 127.0.0.1 on one port; a
-  // seventh EventSource would wait for a socket. 255 is the most the pref
-  // takes.
+  // default and every stream of a run goes to 127.0.0.1 on one port: of 10
+  // EventSources in one page, 6 requests reach the server (measured). 255 is
+  // the most the pref takes.
   'network.http.max-persistent-connections-per-server': 255,
   'network.http.max-connections': 900,
-  // Timers in a page that is not in front (a background tab, a hidden
-  // window) are clamped to 1 s and budget-throttled; the page's batches of
-  // reports go out on a setTimeout(0), and the EventSource's own
-  // reconnection timer must run on time.
+  // A safeguard: setTimeout in a page that is not in front is clamped to 1 s
+  // and budget-throttled, and the page sends its reports on a setTimeout(0).
+  // Every page here is in front of a window of its own anyway.
   'dom.min_background_timeout_value': 4,
   'dom.min_background_timeout_value_without_budget_throttling': 4,
   'dom.timeout.enable_budget_timer_throttling': false,
@@ -77,11 +79,13 @@ function die(message, status) {
   process.exit(status);
 }
 
-const TRACE_FILE = process.env.SSESPEC_FIREFOX_TRACE_FILE;
+const TRACE_FILE = TRACE?.includes('/') ? TRACE : null;
 function trace(s, what) {
-  const line = `stream ${s.id}: +${Math.round(performance.now() - s.t0)} ms (at ${Math.round(performance.now())}) ${what}`;
-  if (TRACE_FILE) appendFileSync(TRACE_FILE, line + '\n');
-  else if (TRACE) log(line);
+  if (!TRACE) return;
+  const now = performance.now();
+  const line = `stream ${s.id}: +${Math.round(now - s.t0)} ms (adapter clock ${Math.round(now)} ms) ${what}`;
+  if (TRACE_FILE) appendFileSync(TRACE_FILE, `${line}\n`);
+  else log(line);
 }
 
 function send(obj) {
@@ -169,6 +173,10 @@ try {
     timeout: 60000,
     protocolTimeout: 60000,
     defaultViewport: null,
+    // No network.* events: with them Firefox watches every request and
+    // response of the run (and puppeteer-core asks it to keep response
+    // bodies too), a cost on every stream for nothing the adapter uses.
+    networkEnabled: false,
   });
 } catch (err) {
   rmSync(home, { recursive: true, force: true });
@@ -248,7 +256,7 @@ function deliver(page, json) {
       const s = byKey.get(r.stream);
       if (!s) continue; // failed by the adapter already
       if (r.kind === 'closed' || r.kind === 'failure') forget(s);
-      if (r.kind !== 'event' || TRACE_FILE) trace(s, `report ${r.kind}${r.kind === 'error' ? ` ${r.readyState}` : ''}${r.kind === 'event' ? ` (${r.data.length} chars)` : ''} (batch ${msg.batch})`);
+      if (r.kind !== 'event') trace(s, `report ${r.kind}${r.kind === 'error' ? ` ${r.readyState}` : ''} (batch ${msg.batch})`);
       send({ ...r, stream: s.id });
     }
   }
@@ -273,10 +281,10 @@ function fail(s, message) {
   send({ stream: s.id, kind: 'failure', message });
 }
 
-// The pages of an origin: PAGES of them, each in a window of its own, made
-// when first needed. A stream goes to the page with the fewest streams, so
-// that a heavy stream (a 1 MiB event, 10,000 events at once) holds up few
-// others: Firefox spreads its windows over several content processes.
+// The pages of an origin: PAGES of them, each in a window of its own. A
+// stream goes to the page with the fewest streams, so that a heavy stream (a
+// 1 MiB event, 10,000 events at once) holds up few others: Firefox spreads
+// its windows over several content processes.
 function pageFor(origin) {
   let list = pages.get(origin);
   if (!list) {
@@ -293,15 +301,16 @@ function pageFor(origin) {
   return slot;
 }
 
-async function loadPage(origin) {
-  // A window of its own: the page is in front of its window, never a
-  // background tab.
+// A new window with a blank page, made ready for the page's script: a
+// window of its own, so that the page is in front of its window, never a
+// background tab.
+async function newWindow() {
   const page = await browser.newPage({ type: 'window' });
-  page.on('error', (err) => crashed(`the page for ${origin} crashed: ${err?.message ?? err}`));
+  page.on('error', (err) => crashed(`a page crashed: ${err?.message ?? err}`));
   page.on('console', (m) => {
     const text = m.text();
     if (text.startsWith(MARK)) deliver(page, text.slice(MARK.length));
-    else if (m.type() === 'error' || m.type() === 'warn') log(`page ${origin}: console ${m.type()}: ${text}`);
+    else if (m.type() === 'error' || m.type() === 'warn') log(`page ${page.url()}: console ${m.type()}: ${text}`);
   });
   // The page's batches of reports come back as console messages (a
   // WebDriver BiDi log.entryAdded event each, one way), not through
@@ -310,10 +319,27 @@ async function loadPage(origin) {
   await page.evaluateOnNewDocument((mark) => {
     window.ssespecDeliver = (json) => console.debug(mark, json);
   }, MARK.trimEnd());
-  await page.goto(`${origin}/static/client.html`, { timeout: PAGE_TIMEOUT_MS });
-  if (!(await page.evaluate(() => typeof window.ssespec === 'object'))) {
-    throw new Error('the page did not define window.ssespec');
+  return page;
+}
+
+// Windows made before the hello line (each takes a second or two to make,
+// more when made all at once), waiting for their origin.
+const blankWindows = [];
+
+async function loadPage(origin) {
+  const t0 = performance.now();
+  const page = await (blankWindows.shift() ?? newWindow());
+  const t1 = performance.now();
+  try {
+    await page.goto(`${origin}/static/client.html`, { timeout: PAGE_TIMEOUT_MS });
+    if (!(await page.evaluate(() => typeof window.ssespec === 'object'))) {
+      throw new Error('the page did not define window.ssespec');
+    }
+  } catch (err) {
+    page.close().catch(() => {});
+    throw err;
   }
+  if (TRACE) log(`page ${origin}: window in ${Math.round(t1 - t0)} ms, loaded ${Math.round(performance.now() - t1)} ms later`);
   return page;
 }
 
@@ -398,6 +424,14 @@ process.on('uncaughtException', (err) => {
 });
 process.on('unhandledRejection', (err) => log(`unhandled rejection: ${err?.stack ?? err}`));
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => shutdown(1));
+
+try {
+  for (let i = 0; i < 2 * PAGES; i += 1) blankWindows.push(newWindow());
+  await Promise.all(blankWindows);
+} catch (err) {
+  log(`cannot open a window: ${err.message}`);
+  await shutdown(2);
+}
 
 send({
   hello: {
