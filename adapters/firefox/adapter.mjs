@@ -182,8 +182,15 @@ try {
   rmSync(home, { recursive: true, force: true });
   die(`cannot start ${executablePath}: ${err.message}`, 2);
 }
-// "firefox/153.8.0esr" or the like
-const browserVersion = String(await browser.version()).replace(/^[^/]*\//, '');
+// "firefox/153.8.0" or the like
+let browserVersion;
+try {
+  browserVersion = String(await browser.version()).replace(/^[^/]*\//, '');
+} catch (err) {
+  browser.process()?.kill('SIGKILL');
+  rmSync(home, { recursive: true, force: true });
+  die(`the browser does not answer: ${err.message}`, 2);
+}
 log(`${executablePath} ${browserVersion}, puppeteer-core ${ppVersion} (WebDriver BiDi), TLS trust: ${trust.how}`);
 
 // ---------------------------------------------------------------- state
