@@ -1,17 +1,18 @@
 """Smoke tests of the bundled third-party client adapters.
 
 Adapters: adapters/eventsource (the npm package `eventsource` on Node.js's
-fetch) and adapters/chromium (Debian's Chromium, headless, its native
-`EventSource` in a page served by the scenario server). The tests check the
+fetch), adapters/chromium (Debian's Chromium, headless, its native
+`EventSource` in a page served by the scenario server) and adapters/firefox
+(Debian's Firefox ESR, the same way, over WebDriver BiDi). The tests check the
 hello line and a few protocol details by hand (tests/support/client_driver.py,
 against the scenario server of harness/client_suite/scenario_server.py), and a few simple
 scenarios each, over HTTP and HTTPS, through the client suite itself
 (`./ssespec check --client NAME -k ...`); they skip with the reason when
-Node.js, npm or Chromium is missing and cannot be installed (not root, or
+Node.js, npm or the browser is missing and cannot be installed (not root, or
 the package cannot be had).
 
-Whole runs of the corpus are `./ssespec check --client eventsource` and
-`./ssespec check --client chromium`.
+Whole runs of the corpus are `./ssespec check --client eventsource`,
+`./ssespec check --client chromium` and `./ssespec check --client firefox`.
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ from tests.support.client_driver import ClientAdapterDriver
 
 SCENARIOS = ROOT / "corpus" / "scenarios"
 STATIC = ROOT / "adapters" / "chromium" / "page"
-ADAPTERS = ("eventsource", "chromium")
+ADAPTERS = ("eventsource", "chromium", "firefox")
+# the browser adapters, and the name their browser's processes have in ps
+BROWSERS = {"chromium": "chrom", "firefox": "firefox"}
 HELLO_TIMEOUT = 60.0
 CHECK_TIMEOUT = 300
 
@@ -158,8 +161,8 @@ def test_tls_trust_is_real(name, env, tmp_path):
         assert ad.wait_for(lambda: ad.records("t"), 30), ad.stderr()
         time.sleep(0.5)
         recs = ad.records("t")
-        # eventsource: network errors, retried (error 0); chromium: the
-        # page itself cannot be loaded from that origin (failure)
+        # eventsource: network errors, retried (error 0); chromium and
+        # firefox: the page itself cannot be loaded from that origin (failure)
         assert recs and all(r["kind"] == "failure" or r == {"kind": "error", "readyState": 0}
                             for r in recs), recs
         ad.close_stream("t")
@@ -169,10 +172,22 @@ def test_tls_trust_is_real(name, env, tmp_path):
     assert server.entries(token, "request") == []
 
 
-def test_chromium_crash_fails_streams(env):
+def test_firefox_page_is_the_chromium_page():
+    """adapters/firefox/page/ is a copy of adapters/chromium/page/ (the
+    harness serves only a folder inside the adapter's own): the same files,
+    byte for byte."""
+    ff = ROOT / "adapters" / "firefox" / "page"
+    names = sorted(p.name for p in STATIC.iterdir())
+    assert sorted(p.name for p in ff.iterdir()) == names
+    for name in names:
+        assert (ff / name).read_bytes() == (STATIC / name).read_bytes(), name
+
+
+@pytest.mark.parametrize("name", sorted(BROWSERS))
+def test_browser_crash_fails_streams(name, env):
     """When the browser dies the adapter reports failure for every open
     stream and exits non-zero at once (the harness restarts it)."""
-    ad = _start("chromium", env)
+    ad = _start(name, env)
     server = env["server"]
     try:
         for s in ("a", "b"):
@@ -181,7 +196,7 @@ def test_chromium_crash_fails_streams(env):
         assert ad.wait_for(lambda: ad.records("a") and ad.records("b"), 30), ad.stderr()
         out = subprocess.run(["ps", "-o", "pid=,comm=", "--ppid", str(ad.proc.pid)],
                              capture_output=True, text=True).stdout
-        browsers = [int(x.split()[0]) for x in out.splitlines() if "chrom" in x]
+        browsers = [int(x.split()[0]) for x in out.splitlines() if BROWSERS[name] in x]
         assert browsers, out
         for pid in browsers:
             os.kill(pid, 9)
