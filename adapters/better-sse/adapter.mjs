@@ -5,9 +5,10 @@
 // stdin/stdout. better-sse is framework-agnostic; its docs show it on
 // Node.js's HTTP module (Express), so the SSE endpoint is a node:http
 // server whose handler does `const session = await createSession(req, res,
-// options)`, as the docs' getting-started guide does, with one option set:
-// the documented `serializer`, so that a data string is written as it is
-// instead of as JSON text (the default, JSON.stringify). Each
+// options)`, as the docs' getting-started guide does, with two documented
+// options set: `serializer`, so that a data string is written as it is
+// instead of as JSON text (the default, JSON.stringify), and `retry: null`,
+// so that no reconnection time is sent unasked (OPTIONS below). Each
 // message is one session.batch() call writing the message's fields through
 // the EventBuffer field methods the docs describe ("Send individual event
 // fields": event(), id(), retry(), data(), comment(), dispatch()); ending is
@@ -37,7 +38,7 @@ const VERSION = JSON.parse(readFileSync(new URL('./node_modules/better-sse/packa
 const FIELDS = ['data', 'event', 'id', 'retry', 'comment'];
 const ENCODE = true;
 
-// The one option the adapter sets, on the session and on the encoder's
+// The options the adapter sets, on the session and on the encoder's
 // EventBuffer alike: better-sse's documented `serializer` ("Serialize data
 // to a string that can be written over the wire", default JSON.stringify),
 // so that a data string goes to the wire as the caller gave it, through the

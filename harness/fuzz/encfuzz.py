@@ -73,7 +73,8 @@ class Generator:
         if kind == "comment":
             return {"comment": self.value()}
         if kind == "retry":
-            return {"retry": r.choice([0, 1, 3000, 2**31, 2**64 - 1])}
+            # 2^53-1: the largest the suite asks (exact in every JSON reader)
+            return {"retry": r.choice([0, 1, 3000, 2**31, 2**53 - 1])}
         m: Message = {"data": self.value()}
         for f in ("event", "id"):
             if f in self.fields and r.random() < 0.4:
@@ -201,8 +202,10 @@ def run(args: argparse.Namespace) -> int:
     decoder.start()
     camp = Campaign(proc, impl.argv, decoder, args.timeout)
     gen = Generator(seed, hello.fields)
+    # by the adapter's label, not its hello name: two versions of one library
+    # (h3 and h3-1.15.5) keep their findings apart
     out = Path(args.out) if args.out else BUILD / "fuzz" / "encoder" / re.sub(
-        r"[^a-z0-9.-]+", "-", hello.name.lower())
+        r"[^a-z0-9.-]+", "-", impl.label.lower()).strip("-")[:64]
     found: dict[str, Finding] = {}
     warnings: dict[str, int] = {}
     print(f"ssespec fuzz --server {args.server}: {hello.name} {hello.version}, seed {seed}, "
@@ -259,7 +262,10 @@ def run(args: argparse.Namespace) -> int:
 
 def write_case(f: Finding, out: Path, hello: ServerHello, seed: int) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    slug = re.sub(r"[^a-z0-9]+", "-", f.signature.lower()).strip("-")[:48] or "failure"
+    # the signature's start, then a digest of all of it: two failures whose
+    # signatures share the first 48 characters do not overwrite each other
+    slug = (re.sub(r"[^a-z0-9]+", "-", f.signature.lower()).strip("-")[:48].rstrip("-")
+            or "failure") + "-" + hashlib.sha1(f.signature.encode()).hexdigest()[:8]
     injection = f.signature.startswith("injection")
     rule = "P1" if injection and "data value" in f.signature else \
         "P2" if injection else "P5"

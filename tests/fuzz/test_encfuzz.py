@@ -57,3 +57,21 @@ def test_bad_arguments_exit_2() -> None:
         assert p.stderr.startswith("ssespec: ")
     p = fuzz("--server", f"{LITERAL} --hello '{{\"hello\": 1}}'", "--seconds", "1")
     assert p.returncode == 2 and "not a hello object" in p.stderr
+
+
+def test_failures_whose_signatures_start_alike_keep_separate_files(tmp_path: Path) -> None:
+    """Found by fuzzing h3: file names were the signature's first 48
+    characters, so different failures overwrote each other."""
+    from harness.fuzz.encfuzz import Finding, write_case
+    from harness.protocol.server import ServerHello
+    from harness.server_suite.judge import Judgement
+    hello = ServerHello("h3", "2.0.8", ["data", "comment"], True, None)
+    start = "message 1's data value came out as something else entirely, and "
+    paths = []
+    for end in ("a comment was added", "an event was dropped"):
+        f = Finding(start + end, [{"data": "x"}], Judgement("fail", start + end), b"data: x\n\n")
+        write_case(f, tmp_path, hello, 1)
+        paths.append(f.path)
+    assert paths[0] != paths[1] and all(p.exists() for p in paths)
+    assert {c.about.split(": ", 1)[1] for c in load_all(tmp_path)} == {
+        start + "a comment was added", start + "an event was dropped"}

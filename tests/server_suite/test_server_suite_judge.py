@@ -123,3 +123,19 @@ def test_anything_else_fails_with_the_first_difference():
     assert j.verdict == FAIL and "record 1 (event) differs in data" in j.reason
     j = judge_bytes([{"data": "x"}, {"data": "y"}], parse("data: x\ndata: y\n\n"))
     assert j.verdict == FAIL
+
+
+def test_a_comment_written_as_comment_lines_forges_nothing():
+    """Seen fuzzing h3 2.0.8: its comment lines were safe, but the empty
+    event it writes after a retry was blamed on the comment's `data:` line."""
+    m = [{"comment": "\rdata:"}, {"retry": 5}, {"data": "y"}]
+    j = judge_bytes(m, parse(": \n: data:\n\nretry: 5\ndata: \n\ndata: y\n\n"))
+    assert j.verdict == FAIL and not j.injection, j.reason
+    assert j.reason.endswith("record 2 (event) differs in data"), j.reason
+    # the same comment written raw is injection, whatever follows
+    j = judge_bytes(m, parse(": \rdata:\n\nretry: 5\ndata: y\n\n"))
+    assert j.verdict == FAIL and "a data field forged from message 1's comment value" in j.reason
+    # one line of the comment written raw: still injection
+    m = [{"comment": "a\nevent: x"}, {"data": "y"}]
+    j = judge_bytes(m, parse(": a\nevent: x\ndata: y\n\n"))
+    assert j.injection and "an event field forged" in j.reason
