@@ -1,9 +1,13 @@
 """The pytest plugin that runs the client suite (docs/client-suite.md).
 
 Each corpus/scenarios/**/*.scenario file becomes a collector whose items are
-its variants: `NAME` (plain HTTP, marked transport_http) and `NAME@tls`
-(HTTPS, marked transport_tls) unless the scenario says `skip-variant tls`.
-The scenarios themselves come from `ssespec-server --dump`.
+its variants: `NAME` (plain HTTP), `NAME@tls` (HTTPS, HTTP/1.1), `NAME@h2`
+and `NAME@h2c` (HTTP/2, for adapters whose hello offers them), each marked
+transport_*, less what the scenario's `skip-variant` lines leave out. With
+--client-cases DIR, every parser case below DIR becomes a scenario too
+(`cases/NAME`, harness/client_suite/from_cases.py), marked from_case; the
+scenario files are marked from_scenario. The scenarios themselves come
+from `ssespec-server --dump`.
 
 At the start of the test loop every selected item is run at once
 (harness/client_suite/runner.py) against one scenario server and one client

@@ -52,9 +52,10 @@ def parse_client_hello(line: bytes) -> ClientHello:
     ms = h.get("max_streams", 1)
     if isinstance(ms, bool) or not isinstance(ms, int) or ms < 1:
         raise ClientHelloError('hello "max_streams" must be a whole number of at least 1')
+    for key in ("fetch", "h2", "h2c"):
+        if not isinstance(h.get(key, False), bool):
+            raise ClientHelloError(f'hello "{key}" must be true or false')
     fetch = h.get("fetch", False)
-    if not isinstance(fetch, bool):
-        raise ClientHelloError('hello "fetch" must be true or false')
     return ClientHello(h["name"], h["version"], reports, ms, h, fetch)
 
 

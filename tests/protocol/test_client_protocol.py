@@ -32,3 +32,11 @@ def test_bad_client_hellos(hello):
     with pytest.raises(ClientHelloError):
         parse_client_hello(json.dumps(hello).encode())
 
+
+@pytest.mark.parametrize("key", ["fetch", "h2", "h2c"])
+def test_capabilities_are_booleans(key):
+    base = {"name": "n", "version": "2", "reports": ["event"]}
+    assert parse_client_hello(json.dumps({"hello": {**base, key: True}}).encode()).raw[key] is True
+    with pytest.raises(ClientHelloError, match=f'hello "{key}" must be true or false'):
+        parse_client_hello(json.dumps({"hello": {**base, key: "yes"}}).encode())
+
