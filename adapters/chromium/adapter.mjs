@@ -343,6 +343,8 @@ send({
     version: browser.version(),
     reports: ['open', 'event', 'error', 'closed', 'failure'],
     max_streams: MAX_STREAMS,
+    fetch: true,
+    h2: true,
   },
 });
 

@@ -117,6 +117,7 @@ async function main() {
       version: libVersion,
       reports: ['open', 'event', 'error', 'closed', 'failure'],
       max_streams: MAX_STREAMS,
+      fetch: true, // eventsource 3 and later make their requests with fetch()
     },
   });
 

@@ -447,6 +447,7 @@ send({
     reports: ['open', 'event', 'error', 'closed', 'failure'],
     max_streams: MAX_STREAMS,
     fetch: true,
+    h2: true,
   },
 });
 
