@@ -1,0 +1,27 @@
+#!/bin/sh
+# Build the client adapter with Debian's Go against Debian's packaged library (GOPATH
+# mode, offline: nothing is downloaded) and run it. The binary goes to
+# .build/VERSION/ in this folder (ignored by git), VERSION being the Debian
+# package's, and is rebuilt when a Go source is newer.
+set -e
+pkg=golang-github-donovanhide-eventsource-dev
+dir=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd)
+ver=$(dpkg-query -W -f '${Version}' "$pkg" 2>/dev/null) || {
+  echo "donovanhide-eventsource-client adapter: $pkg is not installed: apt-get install -y golang-go $pkg" >&2
+  exit 2
+}
+bin="$dir/.build/$(printf %s "$ver" | tr -c 'A-Za-z0-9.+-' _)/adapter"
+if [ ! -x "$bin" ] || [ -n "$(find "$dir" -maxdepth 1 -name '*.go' -newer "$bin")" ]; then
+  mkdir -p "$(dirname "$bin")"
+  ( cd "$dir" && GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS= GOPROXY=off \
+      go build -ldflags "-X 'main.version=$ver'" -o "$bin.tmp" . ) >&2
+  mv "$bin.tmp" "$bin"
+fi
+# The test CA: Go's crypto/x509 reads SSL_CERT_FILE (instead of the system's
+# certificate file) when it first loads the roots, so the library's default
+# http.Client trusts it.
+if [ -n "$SSESPEC_CA_FILE" ]; then
+  SSL_CERT_FILE=$SSESPEC_CA_FILE
+  export SSL_CERT_FILE
+fi
+exec "$bin" "$@"
