@@ -13,12 +13,16 @@ The file is text, one entry a line, grouped by suite:
     informational  rule:F9-empty             an empty retry resets the delay
     suite client
     fail  content-type/other-charset-still-utf8
+    flaky close/close-while-reconnecting@tls  its close lands late under load
 
-An entry is a verdict (fail or informational), a selector and an optional
-reason to the end of the line. A selector is a variant id (NAME@VARIANT:
-that variant), a case or scenario name (every variant of it) or rule:ID
-(every variant of that rule). The most specific entry decides: variant,
-then case, then rule. Blank lines and lines starting with # are ignored.
+An entry is a verdict (fail, informational, or flaky: either way, never a
+surprise), a selector and an optional reason to the end of the line. A
+selector is a variant id (NAME@VARIANT: that variant; the plain variant is
+NAME@whole in the parser suite and NAME@http in the client suite, since a
+bare NAME is the case), a case or scenario name (every variant of it) or
+rule:ID (every variant of that rule). The most specific entry decides:
+variant, then case, then rule. Blank lines and lines starting with # are
+ignored.
 """
 
 from __future__ import annotations
@@ -30,7 +34,8 @@ from typing import Iterable
 
 from harness.core.results import FAIL, INFORMATIONAL, PASS, WARNING, Result
 
-VERDICTS = (FAIL, INFORMATIONAL)
+FLAKY = "flaky"     # a baseline verdict only: the variant may pass or fail
+VERDICTS = (FAIL, INFORMATIONAL, FLAKY)
 _SUITE = re.compile(r"^suite\s+(\S+)\s*$")
 _ENTRY = re.compile(r"^(\S+)\s+(\S+)(?:\s+(.*?))?\s*$")
 _SELECTOR = re.compile(r"^(rule:[A-Z][0-9]+(?:-[a-z-]+)?|[a-z0-9][a-z0-9/._-]*(?:@[a-z0-9-]+)?)$")
@@ -86,7 +91,7 @@ def parse(text: str, path: Path) -> Baseline:
             raise ExpectError(f"{path}:{n}: an entry before any 'suite NAME' line")
         if verdict not in VERDICTS:
             raise ExpectError(f"{path}:{n}: unknown verdict {verdict!r} "
-                              f"(expected {' or '.join(VERDICTS)})")
+                              f"(expected {', '.join(VERDICTS[:-1])} or {VERDICTS[-1]})")
         if not _SELECTOR.match(selector):
             raise ExpectError(f"{path}:{n}: {selector!r} is not a variant id, a case name or "
                               "rule:ID")
@@ -114,6 +119,7 @@ class Comparison:
     """A run held against a baseline."""
 
     expected: list[Result] = field(default_factory=list)     # failed, as the baseline says
+    #                                                  (or failed where it says flaky)
     unexpected: list[Result] = field(default_factory=list)   # failed, and not expected to
     fixed: list[tuple[Result, Entry]] = field(default_factory=list)  # passed, though listed
     changed: list[tuple[Result, Entry]] = field(default_factory=list)  # listed as one non-pass
@@ -138,7 +144,7 @@ class SuiteBaseline:
         best: Entry | None = None
         rank = {"variant": 0, "case": 1, "rule": 2}
         for e in self.entries:
-            hit = (e.kind == "variant" and e.selector == r.id) or \
+            hit = (e.kind == "variant" and e.selector in (r.id, f"{r.case}@{r.variant}")) or \
                   (e.kind == "case" and e.selector == r.case) or \
                   (e.kind == "rule" and e.selector == f"rule:{r.rule}")
             if hit and (best is None or rank[e.kind] < rank[best.kind]):
@@ -152,6 +158,10 @@ class SuiteBaseline:
             e = self.entry_for(r)
             if e is not None:
                 used.add(id(e))
+            if e is not None and e.verdict == FLAKY:
+                if r.verdict == FAIL:
+                    c.expected.append(r)
+                continue
             if r.verdict == FAIL:
                 if e is not None and e.verdict == FAIL:
                     c.expected.append(r)
@@ -168,7 +178,8 @@ class SuiteBaseline:
 def write(path: Path, runs: list[tuple[str, str, list[Result]]]) -> int:
     """Write a baseline of runs [(suite, implementation, results)]: every
     variant that did not pass, a case whose variants all share one verdict
-    as one case entry. Returns the number of entries."""
+    as one case entry (never flaky: one run cannot tell). Returns the
+    number of entries."""
     out = ["# ssespec expectations baseline (docs/results.md, \"Baselines\").",
            "# Written by --write-expect; keep each reason short and true.", ""]
     count = 0
@@ -179,7 +190,7 @@ def write(path: Path, runs: list[tuple[str, str, list[Result]]]) -> int:
         for r in results:
             by_case.setdefault(r.case, []).append(r)
         for case, rs in by_case.items():
-            bad = [r for r in rs if r.verdict in VERDICTS]
+            bad = [r for r in rs if r.verdict in (FAIL, INFORMATIONAL)]
             if not bad:
                 continue
             verdicts = {r.verdict for r in rs}
@@ -188,7 +199,9 @@ def write(path: Path, runs: list[tuple[str, str, list[Result]]]) -> int:
                 count += 1
                 continue
             for r in bad:
-                out.append(_line(r.verdict, r.id, r.reason))
+                # the plain variant by its variant name: a bare NAME is the case
+                sel = r.id if r.id != r.case else f"{r.case}@{r.variant}"
+                out.append(_line(r.verdict, sel, r.reason))
                 count += 1
         out.append("")
     path.write_text("\n".join(out), encoding="utf-8")

@@ -39,7 +39,7 @@ class Result:
     @property
     def expected_failure(self) -> bool:
         """A failure the run's baseline expects: it does not fail the run."""
-        return self.verdict == FAIL and self.baseline == FAIL
+        return self.verdict == FAIL and self.baseline in (FAIL, "flaky")
 
     def as_json(self) -> dict:
         out: dict = {"id": self.id, "case": self.case, "variant": self.variant,

@@ -23,7 +23,7 @@ fail  status/404-fails@tls
 
 
 def res(case: str, variant: str, verdict: str, rule: str = "D1") -> Result:
-    vid = case if variant == "whole" else f"{case}@{variant}"
+    vid = case if variant in ("whole", "http") else f"{case}@{variant}"
     return Result(id=vid, case=case, variant=variant, rule=rule, verdict=verdict)
 
 
@@ -68,3 +68,38 @@ def test_a_listed_failure_that_became_informational_is_reported_not_failed():
     sb = parse("suite parser\nfail a/b\n", Path("b.txt")).for_suite("parser")
     c = sb.compare([res("a/b", "whole", INFORMATIONAL)])
     assert not c.unexpected and [r.id for r, _ in c.changed] == ["a/b"]
+
+
+def test_flaky_entries_accept_either_verdict():
+    sb = parse("suite client\nflaky a/b@tls   late under load\nflaky c/d\n",
+               Path("b.txt")).for_suite("client")
+    failed, passed = res("a/b", "tls", FAIL), res("c/d", "tls", PASS)
+    c = sb.compare([failed, passed, res("a/b", "http", FAIL)])
+    assert [r.id for r in c.expected] == ["a/b@tls"]
+    assert [r.id for r in c.unexpected] == ["a/b"]      # the plain variant is not listed
+    assert not c.fixed and not c.stale and not c.changed
+    failed.baseline = "flaky"
+    assert failed.expected_failure
+
+
+def test_the_plain_variant_is_named_by_its_variant():
+    """A bare NAME is the case (all its variants); NAME@http or NAME@whole is
+    the plain variant alone, so "fails over HTTP, passes over TLS" can be said."""
+    sb = parse("suite client\nfail a/b@http\nsuite parser\nfail c/d@whole\n",
+               Path("b.txt"))
+    c = sb.for_suite("client").compare([res("a/b", "http", FAIL), res("a/b", "tls", PASS)])
+    assert [r.id for r in c.expected] == ["a/b"] and not c.fixed
+    c = sb.for_suite("parser").compare([res("c/d", "whole", FAIL), res("c/d", "bytes", FAIL)])
+    assert [r.id for r in c.expected] == ["c/d"] and [r.id for r in c.unexpected] == ["c/d@bytes"]
+
+
+def test_written_baselines_name_the_plain_variant_so_they_read_back_the_same(tmp_path):
+    from harness.core.expect import load, write
+    results = [res("a/b", "http", FAIL), res("a/b", "tls", PASS),
+               res("e/f", "http", FAIL), res("e/f", "tls", FAIL)]
+    path = tmp_path / "x.txt"
+    assert write(path, [("client", "x", results)]) == 2
+    sels = [e.selector for e in load(path).entries]
+    assert sels == ["a/b@http", "e/f"]
+    c = load(path).for_suite("client").compare(results)
+    assert len(c.expected) == 3 and not c.unexpected and not c.fixed and not c.stale
