@@ -24,7 +24,8 @@ apt         Debian packages the adapter needs (["chromium"]), installed with
 static      a folder of the adapter's (relative to it) that the scenario
             server serves under /static/ (the browser adapters' page);
             optional
-slow        true: a run takes long or needs a large install (a browser);
+slow        true: a run takes long or needs a large install (a browser, a
+            Node.js runtime of its own, a Go toolchain);
             `./ssespec test` checks its recorded results only with --slow;
             optional, default false
 
