@@ -29,12 +29,11 @@ from typing import Iterator, TextIO
 
 import pytest
 
+from harness.client_suite.from_cases import Generated, write_all
 from harness.client_suite.runner import ClientRunner, Finished
 from harness.client_suite.scenario_server import ScenarioServer
-from harness.client_suite.from_cases import Generated, write_all
 from harness.client_suite.scenarios import (CASE_PREFIX, MARKERS, NEEDS, SOURCE_MARKERS,
-                                            ClientVariant, Scenario, ScenarioError, load,
-                                            variants)
+                                            ClientVariant, Scenario, ScenarioError, load, variants)
 from harness.core.cases import CaseError, load_all
 from harness.core.errors import Fatal
 from harness.core.report import plural
@@ -42,7 +41,8 @@ from harness.core.results import Result, Run
 from harness.setup import build
 from harness.setup.bundled import Impl, resolve
 from harness.setup.certs import make_pki
-from harness.suite.base import ROOT, Suite, SuiteFile, SuiteItem, add_common_options, configure, rel
+from harness.suite import roots
+from harness.suite.base import ROOT, Suite, SuiteFile, SuiteItem, add_common_options, configure
 
 CLIENT_KEY = pytest.StashKey["ClientSuite"]()
 HELLO_TIMEOUT = 30.0      # a browser adapter starts a browser before its hello
@@ -54,13 +54,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("ssespec-client", "ssespec client conformance suite")
     g.addoption("--client", default="reference", metavar="CMD|NAME",
                 help="the client adapter: 'reference', a bundled adapter's name, or a command line")
-    g.addoption("--scenarios", default=None, metavar="DIR",
-                help="collect the .scenario files below DIR (default corpus/scenarios)")
+    g.addoption("--scenarios", action="append", default=None, metavar="DIR",
+                help="collect the .scenario files below DIR (default corpus/scenarios); several "
+                "times for several folders, whose scenario names must not clash")
     g.addoption("--client-build", default="release", choices=sorted(build.KINDS),
                 help="which build of the reference client and of the scenario server")
     g.addoption("--max-streams", type=int, default=None, metavar="N",
                 help="at most N streams at once (default: the adapter's max_streams, at most 256)")
-    g.addoption("--client-cases", default=None, metavar="DIR",
+    g.addoption("--client-cases", action="append", default=None, metavar="DIR",
                 help="also serve every parser case below DIR (.case files) as one connection's "
                 "body (variants cases/NAME, marked from_case)")
     add_common_options(g, "seconds allowed for the adapter's hello (client suite: default 30)")
@@ -124,7 +125,7 @@ class ClientSuite(Suite):
         self._load_error: str | None = None
         self._finished: dict[str, Finished] = {}
         self._generated: dict[str, Generated] = {}
-        self._cases_root: Path | None = None
+        self._case_roots: list[Path] | None = None
         self._gen_root: Path | None = None
         self.transport_note: str | None = None
 
@@ -138,26 +139,38 @@ class ClientSuite(Suite):
 
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> SuiteFile | None:
         found = super().pytest_collect_file(file_path, parent)
-        if found is None and file_path.suffix == ".case" and self._client_cases() is not None \
-                and Path(os.path.abspath(file_path)).is_relative_to(self._client_cases()):
+        if found is None and file_path.suffix == ".case" and \
+                roots.root_of(file_path, self._client_cases()) is not None:
             return self.file_class.from_parent(parent, path=file_path)
         return found
 
-    def _client_cases(self) -> Path | None:
-        if self._cases_root is None and self.config.getoption("client_cases"):
-            self._cases_root = Path(os.path.abspath(self.config.getoption("client_cases")))
-        return self._cases_root
+    def _client_cases(self) -> list[Path]:
+        """The folders of the parser cases served over the wire (none without
+        --client-cases)."""
+        if self._case_roots is None:
+            self._case_roots = roots.absolute(self.config.getoption("client_cases") or [])
+            try:
+                roots.check(self._case_roots, (".case",))
+            except roots.RootsError as e:
+                raise ScenarioError(str(e)) from None
+            taken = [r / CASE_PREFIX.rstrip("/") for r in self.roots]
+            clash = [t for t in taken if t.exists()] if self._case_roots else []
+            if clash:
+                raise ScenarioError(f"{clash[0]}: scenario names {CASE_PREFIX}... are the parser "
+                                    "cases' served over the wire (rename the folder, or give "
+                                    "--no-client-cases)")
+        return self._case_roots
 
     def _scenario_dirs(self) -> list[Path]:
         """The scenario folder, and the folder of the scenarios made from the
         parser cases (generated once, into the run's temporary folder)."""
-        dirs = [self.cases_root]
-        if self._client_cases() is not None:
+        dirs = list(self.roots)
+        if self._client_cases():
             if self._gen_root is None:
                 self._tmp = self._tmp or Path(tempfile.mkdtemp(prefix="ssespec-client-"))
                 self._gen_root = self._tmp / "generated"
                 try:
-                    cases = load_all(self._client_cases())
+                    cases = [c for r in self._client_cases() for c in load_all(r)]
                 except CaseError as e:
                     raise ScenarioError(str(e)) from None
                 self._generated = write_all(cases, self._gen_root)
@@ -168,9 +181,10 @@ class ClientSuite(Suite):
     def case_scenario(self, path: Path) -> Scenario | None:
         """The scenario made from a parser case file, or None (noted) when a
         connection cannot carry it."""
-        assert self._client_cases() is not None
+        root = roots.root_of(path, self._client_cases())
+        assert root is not None, path
         self.scenario_at(None)
-        name = CASE_PREFIX + path.relative_to(self._client_cases()).with_suffix("").as_posix()
+        name = CASE_PREFIX + path.relative_to(root).with_suffix("").as_posix()
         g = self._generated.get(name)
         if g is None:
             raise ScenarioError(f"{path}: no scenario was made from it")
@@ -198,7 +212,7 @@ class ClientSuite(Suite):
         assert self._scenarios is not None
         if path is None:
             return next(iter(self._scenarios.values())) if self._scenarios else None  # type: ignore[return-value]
-        name = path.relative_to(self.cases_root).with_suffix("").as_posix()
+        name = path.relative_to(self.root_of(path)).with_suffix("").as_posix()
         if name not in self._scenarios:
             raise ScenarioError(f"{path}: ssespec-server --dump did not list it")
         return self._scenarios[name]
@@ -242,8 +256,9 @@ class ClientSuite(Suite):
         self.impl = impl
         self._tmp = self._tmp or Path(tempfile.mkdtemp(prefix="ssespec-client-"))
         pki = make_pki(self._tmp / "pki")
-        self.server = ScenarioServer(self._server_exe(), self.cases_root, pki.cert, pki.key,
-                                     impl.static, extra_dirs=self._scenario_dirs()[1:])
+        first, *rest = self._scenario_dirs()
+        self.server = ScenarioServer(self._server_exe(), first, pki.cert, pki.key,
+                                     impl.static, extra_dirs=rest)
         self.server.start()
         env = dict(os.environ, SSESPEC_CA_FILE=str(pki.ca))
         timeout = opt("case_timeout")
@@ -264,7 +279,7 @@ class ClientSuite(Suite):
         if self.own_report and not self.quiet:
             n = len({i.variant.scenario.name for i in session.items if isinstance(i, ScenarioItem)})
             self._say(f"ssespec {self.suite_name} suite: {plural(len(session.items), 'variant')} "
-                      f"of {plural(n, 'scenario')} from {rel(self.cases_root)}")
+                      f"of {plural(n, 'scenario')} from {self.roots_text()}")
             self._say(f"adapter: {hello.name} {hello.version}, reports {', '.join(hello.reports)}, "
                       f"{min(self.client.limit, len(session.items))} streams at once")
             self._say(f"command: {shlex.join(impl.argv)}")

@@ -17,6 +17,8 @@ from harness.core.errors import Fatal
 from harness.core.paths import CASES, PRODUCERS, ROOT, SCENARIOS
 from harness.core.results import merge_json, merge_junit
 from harness.setup import build, bundled, deps
+from harness.suite import roots
+from harness.suite.base import rel
 from harness.suite.session import NothingSelected, RunOptions, run_suite
 
 DESCRIPTION = """\
@@ -62,16 +64,22 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--build", default="release", choices=sorted(build.KINDS),
                    help="which build of the reference adapters and the scenario server "
                    "(default release)")
-    p.add_argument("--cases", default=str(CASES), metavar="DIR",
-                   help="the parser suite's case directory (default corpus/cases)")
-    p.add_argument("--scenarios", default=str(SCENARIOS), metavar="DIR",
-                   help="the client suite's scenario directory (default corpus/scenarios)")
+    p.add_argument("--cases", action="append", default=[], metavar="DIR",
+                   help="a folder of parser cases to run beside the built-in corpus/cases "
+                   "(repeatable; case names must be unique across the folders); the client "
+                   "suite serves them over the wire too")
+    p.add_argument("--scenarios", action="append", default=[], metavar="DIR",
+                   help="a folder of client scenarios beside the built-in corpus/scenarios "
+                   "(repeatable)")
     p.add_argument("--no-client-cases", action="store_true",
                    help="client suite: only the scenarios, not every parser case served as a "
                    "connection's body (those are variants cases/NAME, marked from_case)")
-    p.add_argument("--producers", default=str(PRODUCERS), metavar="DIR",
-                   help="the producer suite's case directory (.encode and .served files; "
-                   "default corpus/producers)")
+    p.add_argument("--producers", action="append", default=[], metavar="DIR",
+                   help="a folder of producer cases (.encode and .served files) beside the "
+                   "built-in corpus/producers (repeatable)")
+    p.add_argument("--no-builtin", action="store_true",
+                   help="only the folders given with --cases, --scenarios and --producers: "
+                   "leave out the built-in corpus of each suite given folders")
     p.add_argument("-k", metavar="EXPR", help="only variants whose ids contain these terms, "
                    "or of these rules (see above)")
     p.add_argument("-m", metavar="EXPR", help="only variants with these markers: variant_whole, "
@@ -149,14 +157,30 @@ def _check_args(args: argparse.Namespace) -> None:
         raise Fatal("--json - and --list both write to stdout: choose one")
 
 
-def _rerun(flag: str, label: str, args: argparse.Namespace, root_flag: str, root: Path,
-           default: Path) -> list[str]:
-    cmd = ["./ssespec", "check", flag, label]
-    if Path(os.path.abspath(root)) != default:
-        cmd += [root_flag, str(root)]
+def _folder_args(flag: str, dirs: list[Path], builtin: Path) -> list[str]:
+    """The options that name these folders again, for a command to print."""
+    out: list[str] = []
+    for d in dirs:
+        if d != builtin:
+            out += [flag, rel(d)]
+    if builtin not in dirs:
+        out.append("--no-builtin")
+    return out
+
+
+def _rerun(flag: str, label: str, args: argparse.Namespace, folder_args: list[str]) -> list[str]:
+    cmd = ["./ssespec", "check", flag, label, *folder_args]
     if args.build != "release":
         cmd += ["--build", args.build]
     return cmd
+
+
+def _checked(flag: str, dirs: list[Path], suffixes: tuple[str, ...], what: str) -> list[Path]:
+    try:
+        roots.check(dirs, suffixes, what)
+    except roots.RootsError as e:
+        raise Fatal(f"{flag}: {e}") from None
+    return dirs
 
 
 def plan(args: argparse.Namespace, out: object) -> list[Planned]:
@@ -169,13 +193,16 @@ def plan(args: argparse.Namespace, out: object) -> list[Planned]:
     run_parser = args.impl is not None or none
     run_client = args.client is not None or none
     run_server = args.server is not None or none
-    cases, scenarios, producers = Path(args.cases), Path(args.scenarios), Path(args.producers)
-    if (run_parser or (run_client and not args.no_client_cases)) and not cases.is_dir():
-        raise Fatal(f"--cases {args.cases}: no such directory")
-    if run_client and not scenarios.is_dir():
-        raise Fatal(f"--scenarios {args.scenarios}: no such directory")
-    if run_server and not producers.is_dir():
-        raise Fatal(f"--producers {args.producers}: no such directory")
+    cases = roots.with_builtin(args.cases, CASES, args.no_builtin)
+    scenarios = roots.with_builtin(args.scenarios, SCENARIOS, args.no_builtin)
+    producers = roots.with_builtin(args.producers, PRODUCERS, args.no_builtin)
+    if run_parser or (run_client and not args.no_client_cases):
+        _checked("--cases", cases, (".case",), "case")
+    if run_client:
+        _checked("--scenarios", scenarios, (".scenario",), "scenario")
+    if run_server:
+        _checked("--producers", producers, (".encode", ".served"), "case")
+    case_args = _folder_args("--cases", cases, CASES)
     deps.ensure("pytest")
     base = RunOptions(k=args.k, m=args.m, rules=args.rule, list_only=args.list,
                       exitfirst=args.exitfirst, timeout=args.timeout, json=args.json,
@@ -190,41 +217,42 @@ def plan(args: argparse.Namespace, out: object) -> list[Planned]:
     if run_parser:
         label = args.impl or bundled.REFERENCE
         impl = bundled.resolve(label, "parser", build_kind=args.build)
-        show = ["./ssespec", "show"]
-        if Path(os.path.abspath(cases)) != CASES:
-            show += ["--cases", str(cases)]
         suite = ParserSuite(impl=impl, out=out,  # type: ignore[arg-type]
-                            rerun=_rerun("--impl", label, args, "--cases", cases, CASES),
-                            show=show)
-        extra = ["--cases", str(cases), *common]
+                            rerun=_rerun("--impl", label, args, case_args),
+                            show=["./ssespec", "show", *case_args])
+        extra = [x for d in cases for x in ("--cases", str(d))] + common
         if args.max_response_bytes:
             extra += ["--max-response-bytes", str(args.max_response_bytes)]
-        planned.append(Planned(suite, "harness.parser_suite.plugin", [cases],
+        planned.append(Planned(suite, "harness.parser_suite.plugin", cases,
                                RunOptions(**{**vars(base), "extra": extra})))
     if run_client:
         label = args.client or bundled.REFERENCE
         client = bundled.resolve(label, "client", build_kind=args.build)
         server = build.executable("ssespec-server", args.build, quiet=True)
-        extra = ["--scenarios", str(scenarios), *common]
-        roots = [scenarios]
-        if not args.no_client_cases:
-            extra += ["--client-cases", str(cases)]
-            roots.append(cases)
+        extra = [x for d in scenarios for x in ("--scenarios", str(d))] + common
+        dirs = list(scenarios)
+        again = _folder_args("--scenarios", scenarios, SCENARIOS)
+        if args.no_client_cases:
+            again.append("--no-client-cases")
+        else:
+            extra += [x for d in cases for x in ("--client-cases", str(d))]
+            dirs += cases
+            again += [a for a in case_args if a != "--no-builtin" or a not in again]
         if args.max_streams:
             extra += ["--max-streams", str(args.max_streams)]
         suite = ClientSuite(impl=client, server_exe=server, out=out,  # type: ignore[arg-type]
-                            rerun=_rerun("--client", label, args, "--scenarios", scenarios,
-                                         SCENARIOS))
-        planned.append(Planned(suite, "harness.client_suite.plugin", roots,
+                            rerun=_rerun("--client", label, args, again))
+        planned.append(Planned(suite, "harness.client_suite.plugin", dirs,
                                RunOptions(**{**vars(base), "extra": extra})))
     if run_server:
         label = args.server or bundled.REFERENCE
         producer = bundled.resolve(label, "server", build_kind=args.build)
         suite = ServerSuite(impl=producer, out=out,  # type: ignore[arg-type]
-                            rerun=_rerun("--server", label, args, "--producers", producers,
-                                         PRODUCERS))
-        extra = ["--producers", str(producers), "--server-build", args.build, *common]
-        planned.append(Planned(suite, "harness.server_suite.plugin", [producers],
+                            rerun=_rerun("--server", label, args,
+                                         _folder_args("--producers", producers, PRODUCERS)))
+        extra = [x for d in producers for x in ("--producers", str(d))]
+        extra += ["--server-build", args.build, *common]
+        planned.append(Planned(suite, "harness.server_suite.plugin", producers,
                                RunOptions(**{**vars(base), "extra": extra})))
     return planned
 

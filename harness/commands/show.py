@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from harness.commands import Command
 from harness.core.cases import CaseError, load_case
@@ -16,25 +15,34 @@ from harness.core.records import line
 from harness.core.report import describe_chunks, escape
 from harness.core.rules import RULES
 from harness.parser_suite.variants import variants
+from harness.suite import roots
+from harness.suite.base import rel
 
 
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("id", metavar="ID", help="a case name, or a variant id: NAME@bytes, "
                    "NAME@split-K")
-    p.add_argument("--cases", default=str(CASES), metavar="DIR",
-                   help="the case directory (default corpus/cases)")
+    p.add_argument("--cases", action="append", default=[], metavar="DIR",
+                   help="a folder of cases to look in beside the built-in corpus/cases "
+                   "(repeatable)")
+    p.add_argument("--no-builtin", action="store_true",
+                   help="look only in the --cases folders")
     p.add_argument("--raw", action="store_true",
                    help="write the variant's input bytes to stdout, nothing else")
 
 
 def run(args: argparse.Namespace) -> int:
-    root = Path(args.cases)
-    if not root.is_dir():
-        raise Fatal(f"--cases {args.cases}: no such directory")
+    dirs = roots.with_builtin(args.cases, CASES, args.no_builtin)
+    try:
+        roots.check(dirs, (".case",))
+    except roots.RootsError as e:
+        raise Fatal(f"--cases: {e}") from None
     name, _, which = args.id.partition("@")
+    found_in = [d for d in dirs if name and (d / f"{name}.case").is_file()]
+    if not found_in:
+        raise Fatal(f"no case called {name!r} in {', '.join(rel(d) for d in dirs)}")
+    root = found_in[0]
     path = root / f"{name}.case"
-    if not name or not path.is_file():
-        raise Fatal(f"no case called {name!r} in {args.cases}")
     try:
         case = load_case(path, root)
     except CaseError as e:

@@ -31,7 +31,7 @@ from harness.parser_suite.variants import MARKERS, Variant, variants
 from harness.protocol.parser import MAX_LINE
 from harness.setup.bundled import Impl, resolve
 from harness.suite.base import (ROOT, Suite, SuiteFile, SuiteItem, VariantFailed,
-                                add_common_options, configure, rel)
+                                add_common_options, configure)
 
 SUITE_KEY = pytest.StashKey["ParserSuite"]()
 _MARKS = {kind: getattr(pytest.mark, f"variant_{kind}") for kind in MARKERS}
@@ -43,8 +43,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("ssespec", "ssespec parser conformance suite")
     g.addoption("--impl", default="reference", metavar="CMD|NAME",
                 help="the adapter: 'reference', a bundled adapter's name, or a command line")
-    g.addoption("--cases", default=None, metavar="DIR",
-                help="collect the .case files below DIR (default corpus/cases)")
+    g.addoption("--cases", action="append", default=None, metavar="DIR",
+                help="collect the .case files below DIR (default corpus/cases); several "
+                "times for several folders, whose case names must not clash")
     g.addoption("--impl-build", default="release", choices=["release", "asan"],
                 help="which build of the reference adapter to use")
     g.addoption("--max-response-bytes", type=int, default=MAX_LINE, metavar="N",
@@ -62,7 +63,8 @@ class CaseFile(SuiteFile):
 
     def collect(self) -> Iterator[pytest.Item]:
         suite = self.config.stash[SUITE_KEY]
-        case = load_case(Path(os.path.abspath(self.path)), suite.cases_root)
+        path = Path(os.path.abspath(self.path))
+        case = load_case(path, suite.root_of(path))
         for which, reason in case.skip_variants.items():
             suite.left_out.append({"case": case.name, "variant": which, "reason": reason})
         for v in variants(case):
@@ -105,7 +107,7 @@ class ParserSuite(Suite):
         if self.own_report and not self.quiet:
             cases = len({i.variant.case.name for i in session.items if isinstance(i, VariantItem)})
             self._say(f"ssespec {self.suite_name} suite: {plural(len(session.items), 'variant')} "
-                      f"of {plural(cases, 'case')} from {rel(self.cases_root)}")
+                      f"of {plural(cases, 'case')} from {self.roots_text()}")
             self._say(f"adapter: {hello.name} {hello.version}, reports {', '.join(hello.reports)}")
             self._say(f"command: {' '.join(impl.argv)}")
 

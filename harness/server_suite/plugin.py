@@ -34,7 +34,7 @@ from harness.server_suite.served import ServedRunner
 from harness.server_suite.served_cases import SUFFIX as SERVED
 from harness.server_suite.served_cases import ServedCase, ServedCaseError, load_served_case
 from harness.setup.bundled import Impl, resolve
-from harness.suite.base import Suite, SuiteFile, SuiteItem, add_common_options, configure, rel
+from harness.suite.base import Suite, SuiteFile, SuiteItem, add_common_options, configure
 
 SERVER_KEY = pytest.StashKey["ServerSuite"]()
 MARKERS = {"encode": "producer_encode: an encoder case (a .encode file)",
@@ -47,8 +47,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--server", default="reference", metavar="CMD|NAME",
                 help="the producer adapter: 'reference', a bundled adapter's name, or a "
                 "command line")
-    g.addoption("--producers", default=None, metavar="DIR",
-                help="collect the .encode and .served files below DIR (default corpus/producers)")
+    g.addoption("--producers", action="append", default=None, metavar="DIR",
+                help="collect the .encode and .served files below DIR (default corpus/producers); "
+                "several times for several folders, whose case names must not clash")
     g.addoption("--server-build", default="release", choices=["release", "asan"],
                 help="which build of the reference producer and parser")
     add_common_options(g, "seconds for the hello (30) and for each encode request without "
@@ -66,10 +67,10 @@ class ProducerFile(SuiteFile):
         suite = self.config.stash[SERVER_KEY]
         path = Path(os.path.abspath(self.path))
         if path.suffix == ENCODE:
-            case: EncodeCase | ServedCase = load_encode_case(path, suite.cases_root)
+            case: EncodeCase | ServedCase = load_encode_case(path, suite.root_of(path))
             kind = "encode"
         else:
-            case = load_served_case(path, suite.cases_root)
+            case = load_served_case(path, suite.root_of(path))
             kind = "served"
         item = ProducerItem.from_parent(self, name=case.name, variant=case)
         item.add_marker(_MARKS[kind])
@@ -91,6 +92,7 @@ class ServerSuite(Suite):
     root_option = "producers"
     default_root = ROOT / "corpus" / "producers"
     suffix = ENCODE
+    suffixes = (ENCODE, SERVED)  # type: ignore[assignment]
     file_class = ProducerFile
 
     def __init__(self, impl: Impl | None = None, out: TextIO | None = None,
@@ -102,12 +104,6 @@ class ServerSuite(Suite):
         self._details: dict[str, str] = {}
         self._cases: dict[str, EncodeCase] = {}
         self._bytes: dict[str, bytes | None] = {}
-
-    def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> SuiteFile | None:
-        if file_path.suffix in (ENCODE, SERVED) and \
-                Path(os.path.abspath(file_path)).is_relative_to(self.cases_root):
-            return self.file_class.from_parent(parent, path=file_path)
-        return None
 
     def _start(self, session: pytest.Session) -> None:
         opt = session.config.getoption
@@ -121,7 +117,7 @@ class ServerSuite(Suite):
         if self.own_report and not self.quiet:
             n = len(session.items)
             self._say(f"ssespec {self.suite_name} suite: {plural(n, 'case')} from "
-                      f"{rel(self.cases_root)}")
+                      f"{self.roots_text()}")
             offers = ", ".join(x for x in (["encode"] if hello.encode else []) +
                                ([f"url {hello.url}"] if hello.url else []))
             self._say(f"adapter: {hello.name} {hello.version}, fields {', '.join(hello.fields)}; "

@@ -33,6 +33,7 @@ from harness.core.results import (FAIL, INFORMATIONAL, NOT_PASSED, PASS, SKIPPED
                                   Run, write_json, write_junit)
 from harness.core.select import SelectError, Selection
 from harness.setup.bundled import Impl
+from harness.suite import roots
 
 FULL_REPORTS = 25        # failures reported in full at the end (all with --ssespec-verbose)
 
@@ -135,7 +136,7 @@ class Suite:
     target_flag = ""            # the check option that names the adapter (--impl, --client)
     unit_name = "case"          # what a collected file holds, in the report
     stash_key: pytest.StashKey[Any]
-    root_option = ""            # the option naming the folder of the suite's files
+    root_option = ""            # the option naming the folders of the suite's files
     default_root = ROOT
     suffix = ""
     file_class: type[SuiteFile] = SuiteFile
@@ -231,9 +232,12 @@ class Suite:
     def pytest_configure(self, config: pytest.Config) -> None:
         self.config = config
         config.stash[self.stash_key] = self
-        # abspath, not resolve: pytest hands over paths as given, symlinks and all
-        self.cases_root = Path(os.path.abspath(config.getoption(self.root_option)
-                                               or self.default_root))
+        # the suite's folders (harness/suite/roots.py): names unique across them
+        self.roots = roots.absolute(config.getoption(self.root_option) or [self.default_root])
+        try:
+            roots.check(self.roots, self.suffixes, self.unit_name)
+        except roots.RootsError as e:
+            raise pytest.UsageError(str(e)) from None
         self.own_report = False  # decided at session start, once every plugin is configured
         self.verbose = config.getoption("ssespec_verbose")
         self.quiet = config.getoption("ssespec_quiet")
@@ -248,8 +252,7 @@ class Suite:
         self.own_report = session.config.pluginmanager.get_plugin("terminalreporter") is None
 
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> SuiteFile | None:
-        if file_path.suffix == self.suffix and \
-                Path(os.path.abspath(file_path)).is_relative_to(self.cases_root):
+        if file_path.suffix in self.suffixes and roots.root_of(file_path, self.roots) is not None:
             return self.file_class.from_parent(parent, path=file_path)
         return None
 
@@ -286,10 +289,24 @@ class Suite:
         self.selected = len(items)
 
     def _file_of(self, item: pytest.Item) -> str:
-        try:
-            return Path(os.path.abspath(item.path)).relative_to(self.cases_root).as_posix()
-        except ValueError:
+        root = roots.root_of(item.path, self.roots)
+        if root is None:
             return item.path.name
+        return Path(os.path.abspath(item.path)).relative_to(root).as_posix()
+
+    @property
+    def suffixes(self) -> tuple[str, ...]:
+        """The suffixes of the suite's files (a suite with several overrides it)."""
+        return (self.suffix,)
+
+    def root_of(self, path: Path) -> Path:
+        """The suite folder that holds path (collected files are in one)."""
+        root = roots.root_of(path, self.roots)
+        assert root is not None, path
+        return root
+
+    def roots_text(self) -> str:
+        return ", ".join(rel(r) for r in self.roots)
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         # after every plugin's selection (pytest's own -k and -m too, under

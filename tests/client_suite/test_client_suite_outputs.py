@@ -46,7 +46,7 @@ def test_junit_matches_the_json(check_client):
 
 def test_both_suites_in_one_run(tmp_path):
     out, junit = tmp_path / "both.json", tmp_path / "both.xml"
-    cmd = [str(ROOT / "ssespec"), "check", "--impl", fixture_impl(), "--cases", str(CASES / "basic"),
+    cmd = [str(ROOT / "ssespec"), "check", "--no-builtin", "--impl", fixture_impl(), "--cases", str(CASES / "basic"),
            "--client", fixture_client("--wrong-data-on", "/s/events/"),
            "--scenarios", str(SCENARIOS / "basic"), "--json", str(out), "--junit", str(junit)]
     p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=180,
@@ -71,7 +71,7 @@ def test_both_suites_with_a_selection_only_one_has(tmp_path):
     """-m transport_tls selects nothing from the parser suite: it is left
     out with a line saying so, and the client suite decides the status."""
     out = tmp_path / "both.json"
-    cmd = [str(ROOT / "ssespec"), "check", "--impl", fixture_impl(), "--cases", str(CASES / "basic"),
+    cmd = [str(ROOT / "ssespec"), "check", "--no-builtin", "--impl", fixture_impl(), "--cases", str(CASES / "basic"),
            "--client", fixture_client(), "--scenarios", str(SCENARIOS / "basic"),
            "--no-client-cases", "-m", "transport_tls", "--json", str(out)]
     p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=180,

@@ -66,7 +66,7 @@ def test_unknown_command_and_option_are_one_line_errors():
 
 
 def test_list_shows_ids_rules_and_markers_without_running():
-    p = run("check", "--impl", fixture_impl("--crash-on", "*"), "--cases", str(CASES / "basic"),
+    p = run("check", "--no-builtin", "--impl", fixture_impl("--crash-on", "*"), "--cases", str(CASES / "basic"),
             "--list", "-k", "fields/simple")
     assert p.returncode == 0, p.stderr
     lines = p.stdout.strip().splitlines()
@@ -76,7 +76,7 @@ def test_list_shows_ids_rules_and_markers_without_running():
     both = run("check", "--list", "--rule", "C9")
     assert both.returncode == 0
     assert "parser: 0 variants of 0 cases" in both.stdout
-    assert "close/" in both.stdout and "client: 4 variants of 2 scenarios" in both.stdout
+    assert "close/" in both.stdout and "client: 8 variants of 2 scenarios" in both.stdout   # h2, h2c too
 
 
 def _wait_for(proc: subprocess.Popen[bytes], what: bytes, seconds: float) -> bytes:
@@ -114,7 +114,7 @@ def test_sigterm_stops_a_client_run_and_everything_it_started(tmp_path):
         "about a stream held open for a long time\nrule C5\ntimeout 60\n\n"
         "connection\n  send \"data: a\\n\\n\"\n  hold\n\nexpect open\nexpect event data=\"a\"\n"
         "expect event data=\"never\"\n")
-    proc = subprocess.Popen([SSESPEC, "check", "--scenarios", str(tmp_path / "scen"), "--client",
+    proc = subprocess.Popen([SSESPEC, "check", "--no-builtin", "--scenarios", str(tmp_path / "scen"), "--client",
                              fixture_client("--marker", marker)], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env=dict(os.environ, TMPDIR=str(tmp)))
@@ -131,7 +131,7 @@ def test_sigterm_stops_a_parser_run_and_its_adapter(tmp_path):
     marker = f"marker-{uuid.uuid4().hex}"
     tmp = tmp_path / "tmp"
     tmp.mkdir()
-    proc = subprocess.Popen([SSESPEC, "check", "--cases", str(CASES / "basic"), "--impl",
+    proc = subprocess.Popen([SSESPEC, "check", "--no-builtin", "--cases", str(CASES / "basic"), "--impl",
                              fixture_impl("--hang-on", "fields/simple", "--marker", marker),
                              "--timeout", "60", "-v"], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -206,7 +206,7 @@ def test_parse_and_adapter_print_no_build_chatter():
 
 
 def test_a_fatal_error_is_printed_once():
-    p = run("check", "--impl", fixture_impl("--hello", "nonsense"), "--cases", str(CASES / "basic"))
+    p = run("check", "--no-builtin", "--impl", fixture_impl("--hello", "nonsense"), "--cases", str(CASES / "basic"))
     assert p.returncode == 2
     line = one_line(p.stderr)
     assert "the first line is not JSON" in line
@@ -217,7 +217,7 @@ def test_sigkill_of_the_harness_takes_its_adapter_along(tmp_path):
     """Even killed outright (no clean-up possible), the harness leaves no
     adapter running: adapters die with it (PR_SET_PDEATHSIG)."""
     marker = f"marker-{uuid.uuid4().hex}"
-    proc = subprocess.Popen([SSESPEC, "check", "--cases", str(CASES / "basic"), "--impl",
+    proc = subprocess.Popen([SSESPEC, "check", "--no-builtin", "--cases", str(CASES / "basic"), "--impl",
                              fixture_impl("--hang-on", "fields/simple", "--marker", marker),
                              "--timeout", "60", "-v"], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)

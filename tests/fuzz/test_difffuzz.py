@@ -10,6 +10,7 @@ says no hello."""
 
 from __future__ import annotations
 
+import json
 import shlex
 import subprocess
 import time
@@ -183,15 +184,17 @@ def test_a_seeded_defect_gives_a_minimized_case(reference_built: None, defect: s
     text = files[0].read_text()
     assert text.startswith("# Found by `ssespec fuzz --impl") and f"--defect {defect}" in text
     assert len(case.input) <= 40, text   # minimized
-    # the case joins a case directory: the defective parser fails it, the
-    # reference passes it
-    cases = tmp_path / "cases"
-    (cases / "fuzz").mkdir(parents=True)
-    (cases / "fuzz" / files[0].name).write_text(text)
-    for who, want in ((impl, 1), ("reference", 0)):
-        r = subprocess.run([str(ROOT / "ssespec"), "check", "--impl", who, "--cases", str(cases)],
-                           capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120)
+    # the fuzzer's folder runs as it is beside the built-in corpus: the
+    # defective parser fails the found case, the reference passes all of it
+    name = files[0].stem
+    js = tmp_path / "r.json"
+    for who, sel, want in ((impl, ["-k", name], 1), ("reference", [], 0)):
+        r = subprocess.run([str(ROOT / "ssespec"), "check", "--impl", who, "--cases", str(out_dir),
+                            "-q", "--json", str(js), *sel], capture_output=True, text=True,
+                           stdin=subprocess.DEVNULL, timeout=300)
         assert r.returncode == want, f"{who}: {r.stdout[-3000:]}{r.stderr[-2000:]}"
+    cases = {c["case"] for c in json.loads(js.read_text())["cases"]}
+    assert name in cases and "bom/leading-bom-removed" in cases, len(cases)
 
 
 def test_an_adapter_without_hello_exits_2(reference_built: None, tmp_path: Path,

@@ -31,11 +31,11 @@ def test_a_seeded_defect_becomes_a_minimized_case(tmp_path: Path) -> None:
     assert len(c.messages) == 1 and "\r" in c.messages[0]["data"]
     assert len(c.messages[0]["data"]) <= 8       # minimized
     # the case fails the defect in the suite, and passes the reference
-    bad = subprocess.run([str(ROOT / "ssespec"), "check", "--server",
+    bad = subprocess.run([str(ROOT / "ssespec"), "check", "--no-builtin", "--server",
                           f"{LITERAL} --no-serve --defect split-lf-only", "--producers", str(out)],
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 1 and "FAIL " in bad.stdout
-    good = subprocess.run([str(ROOT / "ssespec"), "check", "--server", "reference",
+    good = subprocess.run([str(ROOT / "ssespec"), "check", "--no-builtin", "--server", "reference",
                            "--producers", str(out)], cwd=ROOT, capture_output=True, text=True,
                           timeout=120)
     assert good.returncode == 0, good.stdout

@@ -38,7 +38,7 @@ def test_failure_report_ends_with_the_rerun_and_show_commands(check):
 
 
 def test_show_prints_a_variants_bytes(tmp_path):
-    show = [str(ROOT / "ssespec"), "show", "--cases", str(CASES / "basic")]
+    show = [str(ROOT / "ssespec"), "show", "--no-builtin", "--cases", str(CASES / "basic")]
     raw = subprocess.run(show + ["fields/simple@split-2", "--raw"], capture_output=True,
                          timeout=60)
     assert raw.returncode == 0
@@ -99,7 +99,7 @@ def test_records_differ_failures_show_the_adapters_stderr(check):
 
 def test_unwritable_results_paths_are_refused_before_the_run(tmp_path):
     for flag, path in (("--json", "/nonexistent/dir/r.json"), ("--junit", str(tmp_path))):
-        p = subprocess.run([str(ROOT / "ssespec"), "check", "--impl", fixture_impl(), "--cases",
+        p = subprocess.run([str(ROOT / "ssespec"), "check", "--no-builtin", "--impl", fixture_impl(), "--cases",
                             str(CASES / "basic"), flag, path], capture_output=True, text=True,
                            timeout=60)
         assert p.returncode == 2
@@ -108,7 +108,7 @@ def test_unwritable_results_paths_are_refused_before_the_run(tmp_path):
 
 
 def test_json_dash_writes_results_to_stdout_and_the_report_to_stderr():
-    p = subprocess.run([str(ROOT / "ssespec"), "check", "--impl", fixture_impl(), "--cases",
+    p = subprocess.run([str(ROOT / "ssespec"), "check", "--no-builtin", "--impl", fixture_impl(), "--cases",
                         str(CASES / "basic"), "-k", "fields", "--json", "-"],
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
@@ -129,7 +129,7 @@ def test_case_file_with_a_bom_is_read(tmp_path):
     d.mkdir(parents=True)
     text = (CASES / "basic" / "fields" / "simple.case").read_text(encoding="utf-8")
     (d / "bom.case").write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
-    p = subprocess.run([str(ROOT / "ssespec"), "check", "--impl", fixture_impl(), "--cases",
+    p = subprocess.run([str(ROOT / "ssespec"), "check", "--no-builtin", "--impl", fixture_impl(), "--cases",
                         str(tmp_path / "cases"), "-m", "variant_whole"],
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stdout + p.stderr

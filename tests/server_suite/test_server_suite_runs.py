@@ -91,14 +91,14 @@ def test_a_malformed_hello_ends_the_run_with_exit_2():
 
 def test_bad_case_files_name_file_and_line(tmp_path):
     (tmp_path / "a.encode").write_text("about x\nrule P1\nmessage data=\"x\" nope=\"y\"\n")
-    p = subprocess.run([str(ROOT / "ssespec"), "check", "--server", shlex.join(LITERAL),
+    p = subprocess.run([str(ROOT / "ssespec"), "check", "--no-builtin", "--server", shlex.join(LITERAL),
                         "--producers", str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
                        timeout=60)
     assert p.returncode == 2
     assert "a.encode:3: expected one of data=" in one_line(p.stderr)
     (tmp_path / "a.encode").write_text("about x\nrule P1\nmessage data=\"x\"\n"
                                        "expect event data=\"y\"\nexpect end\n")
-    p = subprocess.run([str(ROOT / "ssespec"), "check", "--server", shlex.join(LITERAL),
+    p = subprocess.run([str(ROOT / "ssespec"), "check", "--no-builtin", "--server", shlex.join(LITERAL),
                         "--producers", str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
                        timeout=60)
     assert p.returncode == 2
