@@ -10,9 +10,10 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from harness.commands import Command
-from harness.core import expect, report
+from harness.core import expect, report, sarif
 from harness.core.errors import Fatal
 from harness.core.paths import CASES, PRODUCERS, ROOT, SCENARIOS
 from harness.core.results import merge_json, merge_junit
@@ -99,6 +100,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", metavar="FILE", help="write every verdict as JSON ('-': stdout, "
                    "and the report goes to stderr)")
     p.add_argument("--junit", metavar="FILE", help="write every verdict as JUnit XML")
+    p.add_argument("--sarif", metavar="FILE", help="write every variant that did not pass as "
+                   "SARIF 2.1.0, for code-scanning dashboards (docs/results.md)")
     p.add_argument("--timeout", type=float, metavar="S",
                    help="parser suite: seconds for the hello and for each case without its own "
                    "timeout (5); client suite: seconds for the hello (30)")
@@ -119,6 +122,7 @@ class Planned:
     plugin: str
     roots: list[Path]
     opts: RunOptions
+    files: Callable[[], dict[str, Path]]    # case name -> its file (for SARIF)
 
 
 def _writable(flag: str, value: str | None) -> None:
@@ -148,6 +152,9 @@ def _check_args(args: argparse.Namespace) -> None:
     _writable("--json", args.json)
     _writable("--junit", args.junit)
     _writable("--write-expect", args.write_expect)
+    _writable("--sarif", args.sarif)
+    if args.sarif == "-":
+        raise Fatal("--sarif needs a file name")
     if args.expect is not None:
         try:
             expect.load(Path(args.expect))
@@ -224,7 +231,8 @@ def plan(args: argparse.Namespace, out: object) -> list[Planned]:
         if args.max_response_bytes:
             extra += ["--max-response-bytes", str(args.max_response_bytes)]
         planned.append(Planned(suite, "harness.parser_suite.plugin", cases,
-                               RunOptions(**{**vars(base), "extra": extra})))
+                               RunOptions(**{**vars(base), "extra": extra}),
+                               lambda: sarif.case_files(cases, (".case",))))
     if run_client:
         label = args.client or bundled.REFERENCE
         client = bundled.resolve(label, "client", build_kind=args.build)
@@ -242,8 +250,12 @@ def plan(args: argparse.Namespace, out: object) -> list[Planned]:
             extra += ["--max-streams", str(args.max_streams)]
         suite = ClientSuite(impl=client, server_exe=server, out=out,  # type: ignore[arg-type]
                             rerun=_rerun("--client", label, args, again))
+        served = [] if args.no_client_cases else cases
         planned.append(Planned(suite, "harness.client_suite.plugin", dirs,
-                               RunOptions(**{**vars(base), "extra": extra})))
+                               RunOptions(**{**vars(base), "extra": extra}),
+                               lambda: {**sarif.case_files(scenarios, (".scenario",)),
+                                        **{"cases/" + k: v for k, v in
+                                           sarif.case_files(served, (".case",)).items()}}))
     if run_server:
         label = args.server or bundled.REFERENCE
         producer = bundled.resolve(label, "server", build_kind=args.build)
@@ -253,7 +265,8 @@ def plan(args: argparse.Namespace, out: object) -> list[Planned]:
         extra = [x for d in producers for x in ("--producers", str(d))]
         extra += ["--server-build", args.build, *common]
         planned.append(Planned(suite, "harness.server_suite.plugin", producers,
-                               RunOptions(**{**vars(base), "extra": extra})))
+                               RunOptions(**{**vars(base), "extra": extra}),
+                               lambda: sarif.case_files(producers, (".encode", ".served"))))
     return planned
 
 
@@ -310,6 +323,9 @@ def run(args: argparse.Namespace) -> int:
             r = getattr(p.suite, "run", None)
             if r is not None:
                 print(f"{getattr(p.suite, 'suite_name')}: {report.summary_line(r)}", file=out)
+    if args.sarif:
+        _write_sarif(Path(args.sarif), planned)
+        print(f"ssespec: wrote SARIF to {args.sarif}", file=out)
     if args.write_expect:
         runs = [(p.suite.run.suite, p.suite.impl.label, p.suite.run.results)  # type: ignore[attr-defined]
                 for p in planned if getattr(p.suite, "run", None) is not None]
@@ -318,6 +334,24 @@ def run(args: argparse.Namespace) -> int:
               f"{args.write_expect}", file=out)
         return 0 if rcs else 2
     return max(rcs) if rcs else 2
+
+
+def _write_sarif(path: Path, planned: list[Planned]) -> None:
+    runs = []
+    for p in planned:
+        run = getattr(p.suite, "run", None)
+        if run is None:
+            continue
+        baseline = getattr(p.suite, "baseline", None)
+        reasons = {}
+        if baseline is not None:
+            for r in run.results:
+                e = baseline.entry_for(r)
+                if e is not None:
+                    reasons[r.id] = e.reason or f"{e.verdict} {e.selector}"
+        runs.append(sarif.run_object(run, p.files(), p.suite.impl.label,  # type: ignore[attr-defined]
+                                     reasons))
+    sarif.write(path, runs)
 
 
 COMMANDS = [Command("check", "run the conformance suites (parser, client, producer)", run,

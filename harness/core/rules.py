@@ -88,6 +88,37 @@ RULES: dict[str, Rule] = {
 }
 
 
+# The standard's section each rule comes from (docs/rules.md, "where it comes
+# from"), and where to read it: the WHATWG HTML Standard, multipage.
+STANDARD = "https://html.spec.whatwg.org/multipage/server-sent-events.html"
+SECTION_ANCHORS = {
+    "9.2.2": "the-eventsource-interface",
+    "9.2.3": "sse-processing-model",
+    "9.2.5": "parsing-an-event-stream",
+    "9.2.6": "event-stream-interpretation",
+    "9.2.7": "authoring-notes",
+}
+_SECTION_BY_LETTER = {"D": "9.2.6", "L": "9.2.6", "F": "9.2.6", "E": "9.2.6"}
+_SECTION = {
+    "D4": "9.2.5",
+    "C1": "9.2.2", "C1-cache": "9.2.2", "C2": "9.2.2", "C3": "9.2.2", "C4": "9.2.2",
+    "C5": "9.2.3", "C6": "9.2.3", "C6-empty": "9.2.3", "C7": "9.2.6", "C7-id-buffer": "9.2.6",
+    "C8": "9.2.2", "C9": "9.2.2",
+    "P1": "9.2.5", "P2": "9.2.5", "P3": "9.2.6", "P4": "9.2.6", "P5": "9.2.5", "P6": "9.2.2",
+    "P6-cache": "9.2.7", "P6-flush": "9.2.7", "P7": "9.2.7",
+}
+
+
+def section(rule_id: str) -> str:
+    """The section of the standard a rule restates ("9.2.6")."""
+    return _SECTION.get(rule_id) or _SECTION_BY_LETTER[rule_id[0]]
+
+
+def section_uri(rule_id: str) -> str:
+    """The address of that section."""
+    return f"{STANDARD}#{SECTION_ANCHORS[section(rule_id)]}"
+
+
 def rule(rule_id: str) -> Rule:
     """The rule named rule_id; KeyError names the unknown id."""
     try:

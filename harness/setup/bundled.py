@@ -141,21 +141,27 @@ def listing(kind: str = "parser", root: Path = ROOT) -> list[str]:
 
 def npm_install(m: Manifest) -> None:
     """`npm ci` in the adapter's folder unless node_modules matches the lock."""
-    deps.ensure("node", "npm")
-    lock = m.dir / "package-lock.json"
-    if not lock.exists():
+    if not (m.dir / "package-lock.json").exists():
         raise Fatal(f"{m.dir.relative_to(ROOT)}: npm is true but there is no package-lock.json")
-    stamp = m.dir / "node_modules" / ".package-lock.json"
+    npm_ci(m.dir, m.name)
+
+
+def npm_ci(folder: Path, who: str) -> None:
+    """`npm ci` in folder (which has a package-lock.json) unless its
+    node_modules already matches the lock; who needs it, for the message."""
+    deps.ensure("node", "npm")
+    lock = folder / "package-lock.json"
+    stamp = folder / "node_modules" / ".package-lock.json"
     if stamp.exists() and stamp.stat().st_mtime >= lock.stat().st_mtime:
         return
-    where = m.dir.relative_to(ROOT)
-    deps.refuse_install(f"{m.name} needs its pinned npm packages",
+    where = folder.relative_to(ROOT) if folder.is_relative_to(ROOT) else folder
+    deps.refuse_install(f"{who} needs its pinned npm packages",
                         f"(cd {where} && npm ci --no-audit --no-fund)")
     print(f"ssespec: npm ci in {where}", file=sys.stderr, flush=True)
-    rc = subprocess.call(["npm", "ci", "--no-audit", "--no-fund"], cwd=m.dir,
+    rc = subprocess.call(["npm", "ci", "--no-audit", "--no-fund"], cwd=folder,
                          stdout=sys.stderr, stdin=subprocess.DEVNULL)
     if rc != 0:
-        raise Fatal(f"npm ci failed in {m.dir.relative_to(ROOT)} (exit status {rc})")
+        raise Fatal(f"npm ci failed in {where} (exit status {rc})")
 
 
 def prepare(m: Manifest) -> list[str]:

@@ -46,3 +46,19 @@ def test_every_named_rule_is_known():
         assert m, path
         named.add(m.group(1))
     assert named <= set(RULES), named - set(RULES)
+
+
+def test_each_rules_section_is_the_first_the_doc_cites():
+    """section() (the help link in SARIF and the matrix) agrees with the
+    "where it comes from" column wherever that names a 9.2 section first."""
+    from harness.core.rules import SECTION_ANCHORS, section, section_uri
+    text = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        m = re.match(r"^\| ([A-Z][0-9]+(?:-[a-z-]+)?) \|.*\| ([^|]*) \|$", line)
+        if not m or m.group(1) not in RULES:
+            continue
+        cited = re.search(r"9\.2\.\d+", m.group(2))
+        if cited and not m.group(2).startswith("step"):
+            assert section(m.group(1)) == cited.group(0), line
+    for r in RULES:
+        assert section(r) in SECTION_ANCHORS and section_uri(r).startswith("https://html.spec")
