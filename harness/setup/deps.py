@@ -90,6 +90,7 @@ DEPS: dict[str, Dep] = {
     # lint's test through a reverse proxy
     "nginx": Dep("nginx", _which("nginx", "/usr/sbin/nginx"), ("nginx-light",)),
     "pytest": Dep("pytest for /usr/bin/python3", _module("pytest"), ("python3-pytest",)),
+    "yaml": Dep("PyYAML for /usr/bin/python3", _module("yaml"), ("python3-yaml",)),
     "pytest-xdist": Dep("pytest-xdist for /usr/bin/python3", _module("xdist"),
                         ("python3-pytest-xdist",)),
     "node": Dep("node", _which("node"), ("nodejs",)),
@@ -133,6 +134,12 @@ def ensure_packages(*packages: str) -> None:
 def ensure(*names: str) -> None:
     """Install (as root) or demand (otherwise) every dependency named."""
     _install([DEPS[n] for n in dict.fromkeys(names) if not DEPS[n].present()])
+
+
+def missing_packages(*names: str) -> list[str]:
+    """The Debian packages that would install what is missing of names."""
+    return list(dict.fromkeys(p for n in dict.fromkeys(names) if not DEPS[n].present()
+                              for p in DEPS[n].packages))
 
 
 def no_install() -> bool:
