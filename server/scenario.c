@@ -36,7 +36,8 @@ struct parser {
   int seen_status, seen_framing, seen_version, seen_path, seen_delay;
   int seen_coding, seen_flush, seen_padding;
   int framing_line, ext_line, omit_line, status_line, coding_line, flush_line;
-  int first_body_line; /* the first send or send-chunks */
+  int first_body_line;  /* the first send or send-chunks */
+  int close_after_line; /* the close-after directive, checked at the end */
 };
 
 static int fail(struct parser *p, const char *field, const char *fmt, ...)
@@ -1010,6 +1011,15 @@ static int directive(struct parser *p, const char *kw, size_t kwn, const char *a
                   (int)(end - args > 20 ? 20 : end - args), args);
     return 0;
   }
+  if (KW("close-after")) {
+    if (once(p, "close-after", &seen[3]) < 0) return -1;
+    if (parse_uint(args, (size_t)(end - args), SC_MAX_RECORDS, &sc->close_after) < 0 ||
+        sc->close_after < 1)
+      return fail(p, "close-after", "needs a record number from 1 to %lu, got '%.*s'",
+                  SC_MAX_RECORDS, SHOWN(args, end, 20));
+    p->close_after_line = p->line;
+    return 0;
+  }
   if (KW("skip-variant")) {
     const char *s = args;
     char **reason;
@@ -1193,7 +1203,7 @@ int sc_parse(const char *buf, size_t len, const char *name, const char *file, st
   struct parser p;
   struct scenario *sc;
   const char *s = buf, *end = buf + len;
-  int seen[3] = {0, 0, 0};
+  int seen[4] = {0, 0, 0, 0};
   memset(&p, 0, sizeof p);
   p.file = file;
   p.err = err;
@@ -1255,6 +1265,12 @@ int sc_parse(const char *buf, size_t len, const char *name, const char *file, st
   }
   if (sc->nconns == 0) {
     fail(&p, "connection", "missing: a scenario has at least one connection");
+    goto bad;
+  }
+  if (sc->close_after > p.records) {
+    p.line = p.close_after_line;
+    fail(&p, "close-after", "record %lu is past the last of the %lu expected records",
+         sc->close_after, p.records);
     goto bad;
   }
   *out = sc;

@@ -128,10 +128,11 @@ struct scenario {
   char *open; /* NULL when not given */
   struct sc_str *types;
   size_t ntypes;
-  double timeout;          /* seconds */
-  unsigned long linger_ms; /* default 300 */
-  char *skip_tls;          /* the reason of `skip-variant tls`, or NULL */
-  char *skip_h2;           /* the reason of `skip-variant h2`, or NULL */
+  double timeout;            /* seconds */
+  unsigned long linger_ms;   /* default 300 */
+  unsigned long close_after; /* close-after N: close once record N arrived; 0: not given */
+  char *skip_tls;            /* the reason of `skip-variant tls`, or NULL */
+  char *skip_h2;             /* the reason of `skip-variant h2`, or NULL */
   struct sc_connection *conns;
   size_t nconns;
   struct sc_record *records;

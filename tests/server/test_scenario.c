@@ -182,6 +182,17 @@ static const struct bad bad_cases[] = {
      "4294967295, got '4294967296'"},
     {HEAD "connection\ngoaway\nsend \"x\"\n", NULL,
      "t.scenario:5: send: no action may follow goaway"},
+    /* close-after */
+    {HEAD "close-after 0\nconnection\nexpect open\n", NULL,
+     "t.scenario:3: close-after: needs a record number from 1 to 1000000, got '0'"},
+    {HEAD "close-after two\nconnection\nexpect open\n", NULL,
+     "t.scenario:3: close-after: needs a record number from 1 to 1000000, got 'two'"},
+    {HEAD "close-after 1\nclose-after 1\nconnection\nexpect open\n", NULL,
+     "t.scenario:4: close-after: given twice"},
+    {HEAD "close-after 3\nconnection\nexpect open\nexpect event data=\"a\"\n", NULL,
+     "t.scenario:3: close-after: record 3 is past the last of the 2 expected records"},
+    {HEAD "close-after 1\nconnection\n", NULL,
+     "t.scenario:3: close-after: record 1 is past the last of the 0 expected records"},
     {HEAD "skip-variant tls\nconnection\n", NULL,
      "t.scenario:3: skip-variant: skip-variant tls needs a reason"},
     {HEAD "types \"message\"\nconnection\n", NULL,
@@ -235,6 +246,7 @@ static void check_dump(void) {
                              "types \"foo\" \"b\" + \"ar\"\n"
                              "timeout 2.5\n"
                              "linger 100\n"
+                             "close-after 4\n"
                              "skip-variant tls not about TLS\n"
                              "\n"
                              "connection\n"
@@ -265,9 +277,10 @@ static void check_dump(void) {
       "{\"scenarios\":[{\"name\":\"dir/t\",\"file\":\"t.scenario\","
       "\"about\":\"reconnects with Last-Event-ID\",\"rule\":\"C6-empty\","
       "\"open\":\"whether an empty id sends the header\",\"types\":[\"foo\",\"bar\"],"
-      "\"timeout\":2.5,\"linger_ms\":100,\"skip_variants\":{\"tls\":\"not about TLS\"},"
+      "\"timeout\":2.5,\"linger_ms\":100,\"close_after\":4,\"skip_variants\":{\"tls\":\"not about "
+      "TLS\"},"
       "\"connections\":["
-      "{\"line\":10,\"expect\":{\"method\":\"GET\",\"path\":\"x\",\"headers\":["
+      "{\"line\":11,\"expect\":{\"method\":\"GET\",\"path\":\"x\",\"headers\":["
       "{\"name\":\"Last-Event-ID\",\"op\":\"equal\",\"value\":\"7\"},"
       "{\"name\":\"Accept\",\"op\":\"present\",\"value\":null},"
       "{\"name\":\"Cookie\",\"op\":\"absent\",\"value\":null}],\"delay_ms\":[300,null]},"
@@ -277,7 +290,7 @@ static void check_dump(void) {
       "\"content_encoding\":null,\"encoding_force\":false,\"flush_at\":[],\"h2_padding\":null,"
       "\"actions\":[{\"do\":\"send\",\"pieces\":[\"YWI=\",\"AP8=\"]},{\"do\":\"wait\",\"ms\":5},"
       "{\"do\":\"close\"}]}},"
-      "{\"line\":22,\"expect\":{\"method\":\"GET\",\"path\":\"\",\"headers\":[],"
+      "{\"line\":23,\"expect\":{\"method\":\"GET\",\"path\":\"\",\"headers\":[],"
       "\"delay_ms\":[0,10]},"
       "\"response\":{\"status\":200,\"reason\":\"OK\",\"version\":\"HTTP/1.0\",\"headers\":[],"
       "\"omit_content_type\":false,\"default_content_type\":true,\"framing\":\"chunked\","
@@ -285,7 +298,7 @@ static void check_dump(void) {
       "\"content_encoding\":null,\"encoding_force\":false,\"flush_at\":[],\"h2_padding\":null,"
       "\"actions\":[{\"do\":\"send-chunks\",\"pieces\":[\"YWE=\","
       "\"w6k=\"]},{\"do\":\"raw\",\"pieces\":[\"ew==\"]},{\"do\":\"abort\",\"code\":2}]}},"
-      "{\"line\":29,\"expect\":{\"method\":\"GET\",\"path\":\"\",\"headers\":[],"
+      "{\"line\":30,\"expect\":{\"method\":\"GET\",\"path\":\"\",\"headers\":[],"
       "\"delay_ms\":null},"
       "\"response\":{\"status\":204,\"reason\":\"No Content\",\"version\":\"HTTP/1.1\","
       "\"headers\":[],\"omit_content_type\":false,\"default_content_type\":false,"
@@ -341,7 +354,8 @@ static void check_dump_h2(void) {
                              "  send \"{base}\"\n"
                              "  abort 4294967295\n";
   static const char *const want[] = {
-      "\"skip_variants\":{\"h2\":\"only HTTP/1.1 framing\"}",
+      "\"linger_ms\":300,\"close_after\":null,\"skip_variants\":{\"h2\":\"only HTTP/1.1 "
+      "framing\"}",
       "\"content_encoding\":\"br\",\"encoding_force\":true,\"flush_at\":[1,3],"
       "\"h2_padding\":0,\"actions\":[{\"do\":\"send\",\"pieces\":[\"YWI=\",\"Y2Q=\"]},"
       "{\"do\":\"goaway\",\"code\":8}]",
@@ -415,7 +429,8 @@ static unsigned rnd(unsigned n) {
  * exactly its length). */
 static void check_mutations(void) {
   static const char seed[] =
-      "about a\nrule C5\ntypes \"x\"\nconnection\n expect-header A \"b\"\n expect-delay "
+      "about a\nrule C5\ntypes \"x\"\nclose-after 2\nconnection\n expect-header A \"b\"\n "
+      "expect-delay "
       "1..2\n status 302 Found\n header L \"{origin}{base}\"\n framing length\n send \"a\" * 3 "
       "+ \"\\x00\\u{1F600}\" | \"b\"\n wait 1\n close\nconnection\n chunk-extension \";x\"\n "
       "send-chunks \"c\"\n raw \"\\{\"\n abort\nconnection\n content-encoding gzip force\n "

@@ -123,6 +123,7 @@ def test_dump_is_the_parsed_scenarios():
     rc = by_name["reconnect"]
     assert rc["rule"] == "C5" and rc["open"] is None and rc["timeout"] == 10
     assert rc["linger_ms"] == 300 and rc["types"] == [] and rc["skip_variants"] == {}
+    assert rc["close_after"] is None
     c0, c1 = rc["connections"]
     assert c0["expect"] == {"method": "GET", "path": "", "delay_ms": None, "headers": [
         {"name": "Last-Event-ID", "op": "absent", "value": None}]}
@@ -142,7 +143,7 @@ def test_dump_is_the_parsed_scenarios():
     assert t[1]["expect"]["path"] == "next"
     n = by_name["group/nested"]
     assert n["types"] == ["foo", "bar"] and n["timeout"] == 2.5 and n["linger_ms"] == 100
-    assert n["skip_variants"] == {"tls": "nothing to do with TLS"}
+    assert n["skip_variants"] == {"tls": "nothing to do with TLS"} and n["close_after"] == 3
     assert len(n["records"]) == 3
     s = by_name["splits"]["connections"][0]["response"]
     assert s["chunk_extension"] == ";x=1"
