@@ -96,8 +96,9 @@ struct sc_connection {
   struct sc_header *headers;
   size_t nheaders;
   int omit_content_type;
+  int omit_head;        /* omit-head: no status line, no headers, no body */
   int add_content_type; /* derived: add Content-Type: text/event-stream */
-  int has_body;         /* derived: the status allows a body (not 204/304) */
+  int has_body;         /* derived: the status allows a body (not 204/304, not omit-head) */
   enum sc_framing framing;
   int has_chunk_ext;
   struct sc_str chunk_ext;

@@ -146,6 +146,8 @@ static void dump_one(jw *w, const struct scenario *sc) {
       jw_array_end(w);
     }
     jw_array_end(w);
+    jw_key(w, "omit_head");
+    jw_bool(w, c->omit_head);
     jw_key(w, "omit_content_type");
     jw_bool(w, c->omit_content_type);
     jw_key(w, "default_content_type");

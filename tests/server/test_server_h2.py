@@ -32,6 +32,7 @@ SCENARIOS = {
     "no-content": "connection\n  status 204\n",
     "abort": 'connection\n  send "data: x\\n\\n"\n  abort CANCEL\n',
     "abort-default": 'connection\n  send "data: x\\n\\n"\n  abort\n',
+    "no-head": "connection\n  omit-head\n  wait 50\n  abort REFUSED_STREAM\n",
     "goaway": 'connection\n  send "data: x\\n\\n"\n  goaway ENHANCE_YOUR_CALM\n',
     "padded": 'connection\n  h2-padding 7\n  send "data: p\\n\\n"\n  close\n',
     "chunk-ext": ('connection\n  chunk-extension ";x=1"\n  send "data: e\\n\\n"\n  close\n'),
@@ -220,6 +221,16 @@ def test_abort_is_rst_stream_with_its_code(server, name, code):
     assert end["how"] == "abort" and end["complete"] is False
     act = [e for e in server.run_events(tok) if e["ev"] == "action" and e["do"] == "abort"]
     assert act[0]["code"] == int(code[-5:-1], 16)
+
+
+def test_omit_head_resets_the_stream_before_any_headers(server):
+    tok = token("nh")
+    out = nghttp(h2c_url(server, f"/s/no-head/{tok}"))
+    assert "recv RST_STREAM frame" in out and "error_code=REFUSED_STREAM(0x07)" in out, out
+    assert not [f for f in frames(out) if f[1] in ("HEADERS", "DATA")], out
+    end = server.wait_for_one(lambda e: e.get("run") == tok and e["ev"] == "end")
+    assert end["how"] == "abort" and end["complete"] is False
+    assert not [e for e in server.run_events(tok) if e["ev"] == "head"]
 
 
 def test_goaway_ends_the_connection(server):
