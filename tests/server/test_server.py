@@ -513,9 +513,10 @@ def normal_run_works(server):
     (b"GET  HTTP/1.1\r\n\r\n", 400),
     (b"GET /x HTTP/1.1\r\nContent-Length: zz\r\n\r\n", 400),
     (b"GET /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", 501),
-    (b"GET /x HTTP/1.1\r\nX: a\x01b\r\n\r\n", 400),
+    (b"GET /x HTTP/1.1\r\nX: a\x00b\r\n\r\n", 400),
+    (b"GET /x HTTP/1.1\r\nX: a\rb\r\n\r\n", 400),
 ], ids=["tls-hello", "word", "bad-header", "folding", "http2", "no-target", "bad-length",
-        "chunked-request", "control-char"])
+        "chunked-request", "nul-in-value", "cr-in-value"])
 def test_garbage_gets_an_error_and_close(server, garbage, status):
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
         s.sendall(garbage)
@@ -523,6 +524,19 @@ def test_garbage_gets_an_error_and_close(server, garbage, status):
     assert data.startswith(b"HTTP/1.1 %d " % status), data
     assert b"Connection: close\r\n" in data
     normal_run_works(server)
+
+
+def test_other_control_characters_in_values_are_kept(server):
+    """RFC 9110 5.5 lets a recipient retain control characters other than
+    CR, LF and NUL: a Last-Event-ID made of an id with them is logged as
+    sent (blanks around a value are still removed)."""
+    tok = token()
+    value = "a\x01b\x1fc\x7fd\te"
+    with connect(server) as s:
+        get(s, f"/s/hold/{tok}", headers=(("Host", "x"), ("Last-Event-ID", f" {value}\t")))
+        assert read_head(s).startswith(b"HTTP/1.1 200 OK\r\n")
+    req = server.wait_for_one(lambda e: e.get("run") == tok and e["ev"] == "request")
+    assert req["headers"] == [["Host", "x"], ["Last-Event-ID", value]]
 
 
 def test_oversized_head_gets_431(server):

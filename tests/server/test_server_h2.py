@@ -364,6 +364,27 @@ def test_raw_client_reads_data_frames(server):
     normal_h2_run_works(server)
 
 
+def test_control_characters_in_values_are_kept_as_over_http11(server):
+    """nghttp2 finds a value with a control character invalid; the server
+    keeps it, as it does over HTTP/1.1 (RFC 9110 5.5 allows it), and
+    resets a stream whose value holds NUL, as HTTP/1.1 answers 400."""
+    tok = token("ctl")
+    raw = Raw(server.h2c_port)
+    raw.send(request(f"/s/hold/{tok}", server.h2c_port, 1,
+                     [("last-event-id", "a\x01b\x1fc\x7fd"), ("x-blank", " v ")]))
+    req = server.wait_for_one(lambda e: e.get("run") == tok and e["ev"] == "request")
+    assert ["last-event-id", "a\x01b\x1fc\x7fd"] in req["headers"]
+    assert ["x-blank", "v"] in req["headers"]
+    tok2 = token("nul")
+    raw.send(request(f"/s/hold/{tok2}", server.h2c_port, 3, [("x", "a\x00b")]))
+    deadline, resets = time.monotonic() + 10, []
+    while not resets and time.monotonic() < deadline:
+        resets = [f for f in raw.frames(0.5) if f[0] == RST_STREAM and f[2] == 3]
+    raw.close()
+    assert resets and not server.run_events(tok2)
+    normal_h2_run_works(server)
+
+
 def test_a_bad_preface_gets_goaway_and_close(server):
     for junk in (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", b"PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n",
                  b"\x00" * 100):
