@@ -16,7 +16,7 @@
  *   end in its first blank line, a method that is not a token, a target
  *   with bytes outside 0x21-0x7E, a version other than HTTP/1.0 or 1.1 on
  *   HTTP_OK, a header name that is not a token, a value with surrounding
- *   blanks or control characters, more than HTTP_MAX_HEADERS fields,
+ *   blanks, a NUL, a CR or an LF, more than HTTP_MAX_HEADERS fields,
  *   content_length / chunked_body that do not match the fields, a head that
  *   is complete but reported HTTP_INCOMPLETE;
  * - a result that differs from the one of lit_parse() below, a second
@@ -210,7 +210,7 @@ static void lit_parse(const char *b, size_t n, verdict *v) {
       while (z > a && (s[z - 1] == ' ' || s[z - 1] == '\t')) z--;
       for (size_t k = a; k < z; k++) {
         unsigned char c = (unsigned char)s[k];
-        if ((c < 0x20 && c != '\t') || c == 0x7F) {
+        if (c == '\0' || c == '\r') { /* other control characters are kept */
           v->rc = HTTP_BAD;
           return;
         }
@@ -316,8 +316,7 @@ FZ_NOCOV static void check(const char *b, size_t n, int rc, const struct http_re
       finding("a header value with surrounding blanks", NULL);
     for (size_t i = 0; i < h->value.n; i++) {
       unsigned char c = (unsigned char)h->value.p[i];
-      if ((c < 0x20 && c != '\t') || c == 0x7F)
-        finding("a control character in a header value", NULL);
+      if (c == '\0' || c == '\r' || c == '\n') finding("a NUL, CR or LF in a header value", NULL);
     }
     if (http_span_eq(h->name, "Content-Length")) {
       if (cl >= 0) finding("HTTP_OK with two Content-Length fields", NULL);

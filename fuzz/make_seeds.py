@@ -422,6 +422,8 @@ SCENARIO_VARIANTS = [
     b'types "a" "b" ""\n',
     b"http-version \"HTTP/1.0\"\nstatus 200 Fine\n",
     b"skip-variant tls why not\nopen a point\n",
+    b"close-after 2\nexpect open\n",                 # past the last expected record
+    b"omit-head\nwait 1\nabort\nconnection\nomit-head\nstatus 200\n",
     b"send-chunks \"a\" | \"\" | \"b\"\nraw \"\\x00\\xff\"\nwait 1\nabort\n",
     b"hold\nsend \"x\"\n",
     b"connection\nconnection\nclose\n",

@@ -256,6 +256,14 @@ static void h2_start_step(struct h2_stream *st, struct run *r, size_t step,
     end_step(p, "error");
     return;
   }
+  if (sc->omit_head) {
+    /* no HEADERS frame: the actions (wait, abort, goaway, hold) play on a
+     * stream that never sees a response */
+    free(nv);
+    free(owned);
+    h2_play(st);
+    return;
+  }
   snprintf(code, sizeof code, "%d", sc->status);
   add_nv(nv, &n, ":status", 7, code, strlen(code));
   for (size_t i = 0; i < sc->nheaders; i++) {
@@ -565,6 +573,27 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *frame, const uint
   return 0;
 }
 
+/* A request header field nghttp2 finds invalid (RFC 9113 8.2.1: a control
+ * character, blanks around the value; not an upper-case name, which
+ * nghttp2 rejects itself). The rule of HTTP/1.1 requests applies: a name
+ * that is not a token, or a value with NUL, CR or LF, resets the stream
+ * (HTTP/1.1: 400); other control characters are retained, blanks around
+ * the value removed. */
+static int on_invalid_header(nghttp2_session *ng, const nghttp2_frame *frame, const uint8_t *name,
+                             size_t nlen, const uint8_t *value, size_t vlen, uint8_t flags,
+                             void *user) {
+  if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+  if (nlen == 0) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+  for (size_t i = 0; i < nlen; i++)
+    if (!http_tchar(name[i])) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+  for (size_t i = 0; i < vlen; i++)
+    if (value[i] == '\0' || value[i] == '\r' || value[i] == '\n')
+      return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+  while (vlen > 0 && (value[0] == ' ' || value[0] == '\t')) value++, vlen--;
+  while (vlen > 0 && (value[vlen - 1] == ' ' || value[vlen - 1] == '\t')) vlen--;
+  return on_header(ng, frame, name, nlen, value, vlen, flags, user);
+}
+
 static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame, void *user) {
   struct h2_session *h = user;
   if (frame->hd.type == NGHTTP2_SETTINGS && !(frame->hd.flags & NGHTTP2_FLAG_ACK)) {
@@ -644,6 +673,7 @@ int h2_start(struct conn *c) {
   }
   nghttp2_session_callbacks_set_on_begin_headers_callback(cb, on_begin_headers);
   nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
+  nghttp2_session_callbacks_set_on_invalid_header_callback(cb, on_invalid_header);
   nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
   nghttp2_session_callbacks_set_on_frame_send_callback(cb, on_frame_send);
   nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);

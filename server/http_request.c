@@ -139,8 +139,13 @@ int http_parse_request(const char *buf, size_t len, struct http_request *req, co
       while (ve > s && (ve[-1] == ' ' || ve[-1] == '\t')) ve--;
       for (const char *q = s; q < ve; q++) {
         unsigned char c = (unsigned char)*q;
-        if ((c < 0x20 && c != '\t') || c == 0x7F) {
-          *why = "a control character in a header value";
+        /* RFC 9110 5.5: CR, LF and NUL are invalid and dangerous; other
+         * control characters are invalid too, but a recipient may retain
+         * them, and this one does: a client may send them (Fetch allows
+         * them in a header value; an id with U+0001 becomes such a
+         * Last-Event-ID), and the log must show what it sent. */
+        if (c == '\0' || c == '\r') {
+          *why = "a NUL or CR in a header value";
           return HTTP_BAD;
         }
       }

@@ -41,8 +41,9 @@ enum http_parse_status {
 };
 
 /* Parse the request head at the start of buf (len bytes). Lines end with
- * CRLF or a bare LF. Returns one of enum http_parse_status; on HTTP_BAD,
- * *why (if not NULL) is a short static description. */
+ * CRLF or a bare LF. A header value may hold any byte but NUL and CR
+ * (control characters are retained, as RFC 9110 5.5 allows). Returns one of enum http_parse_status;
+ * on HTTP_BAD, *why (if not NULL) is a short static description. */
 int http_parse_request(const char *buf, size_t len, struct http_request *req, const char **why);
 
 /* Case-insensitive comparison of a span with a NUL-terminated string. */

@@ -36,7 +36,11 @@ struct parser {
   int seen_status, seen_framing, seen_version, seen_path, seen_delay;
   int seen_coding, seen_flush, seen_padding;
   int framing_line, ext_line, omit_line, status_line, coding_line, flush_line;
-  int first_body_line; /* the first send or send-chunks */
+  int first_body_line;  /* the first send or send-chunks */
+  int close_after_line; /* the close-after directive, checked at the end */
+  int omit_head_line;   /* the connection's omit-head */
+  const char *head_kw;  /* its first response head directive, NULL if none */
+  int head_kw_line;
 };
 
 static int fail(struct parser *p, const char *field, const char *fmt, ...)
@@ -404,6 +408,19 @@ static int head_directive(struct parser *p, const char *kw) {
   return 0;
 }
 
+/* A directive of the response head: not in a connection that omits it. */
+static int response_directive(struct parser *p, const char *kw) {
+  if (head_directive(p, kw) < 0) return -1;
+  if (p->conn->omit_head)
+    return fail(p, kw, "not with omit-head (line %d): the connection sends no head",
+                p->omit_head_line);
+  if (!p->head_kw) {
+    p->head_kw = kw;
+    p->head_kw_line = p->line;
+  }
+  return 0;
+}
+
 static int once(struct parser *p, const char *kw, int *seen) {
   if (*seen) return fail(p, kw, "given twice");
   *seen = 1;
@@ -418,7 +435,7 @@ static int no_args(struct parser *p, const char *kw, const char *args, const cha
 static int finish_conn(struct parser *p) {
   struct sc_connection *c = p->conn;
   if (!c) return 0;
-  c->has_body = !(c->status == 204 || c->status == 304);
+  c->has_body = !(c->status == 204 || c->status == 304) && !c->omit_head;
   if (!c->has_body) {
     if (p->seen_framing) {
       p->line = p->framing_line;
@@ -480,7 +497,7 @@ static int finish_conn(struct parser *p) {
         }
       }
     }
-    c->add_content_type = c->status == 200 && !has_ct && !c->omit_content_type;
+    c->add_content_type = c->status == 200 && !has_ct && !c->omit_content_type && !c->omit_head;
   }
   if (!c->reason) {
     c->reason = dupn(sc_reason_phrase(c->status), strlen(sc_reason_phrase(c->status)));
@@ -516,7 +533,9 @@ static int start_conn(struct parser *p) {
   p->seen_status = p->seen_framing = p->seen_version = p->seen_path = p->seen_delay = 0;
   p->seen_coding = p->seen_flush = p->seen_padding = 0;
   p->framing_line = p->ext_line = p->omit_line = p->status_line = p->first_body_line = 0;
-  p->coding_line = p->flush_line = 0;
+  p->coding_line = p->flush_line = p->omit_head_line = 0;
+  p->head_kw = NULL;
+  p->head_kw_line = 0;
   return 0;
 }
 
@@ -743,6 +762,12 @@ static int d_action(struct parser *p, const char *kw, enum sc_action_kind kind, 
                 names[p->conn->actions[p->conn->nactions - 1].kind]);
   }
   c = p->conn;
+  if (c->omit_head &&
+      (kind == SC_SEND || kind == SC_SEND_CHUNKS || kind == SC_RAW || kind == SC_CLOSE))
+    return fail(p, kw,
+                "not with omit-head (line %d): the connection writes nothing; it may only "
+                "wait, abort, goaway or hold",
+                p->omit_head_line);
   memset(&a, 0, sizeof a);
   a.kind = kind;
   a.line = p->line;
@@ -814,7 +839,7 @@ static int d_status(struct parser *p, const char *s, const char *end) {
   const char *w = s;
   unsigned long code;
   struct sc_connection *c = p->conn;
-  if (head_directive(p, "status") < 0 || once(p, "status", &p->seen_status) < 0) return -1;
+  if (response_directive(p, "status") < 0 || once(p, "status", &p->seen_status) < 0) return -1;
   while (s < end && !is_space(*s)) s++;
   if (s - w != 3 || parse_uint(w, 3, 999, &code) < 0 || code < 200 || code > 599)
     return fail(p, "status", "needs a code from 200 to 599, got '%.*s'",
@@ -831,7 +856,7 @@ static int d_status(struct parser *p, const char *s, const char *end) {
 
 static int d_header(struct parser *p, const char *s, const char *end) {
   struct sc_header h, *slot;
-  if (head_directive(p, "header") < 0) return -1;
+  if (response_directive(p, "header") < 0) return -1;
   if (header_name(p, "header", &s, end, &h.name) < 0) return -1;
   if (whole_expr(p, "header", s, end, 0, &h.value) < 0) {
     free(h.name);
@@ -915,7 +940,8 @@ static int d_coding(struct parser *p, const char *s, const char *end) {
   struct sc_connection *c = p->conn;
   const char *w = s;
   size_t n;
-  if (head_directive(p, "content-encoding") < 0 || once(p, "content-encoding", &p->seen_coding) < 0)
+  if (response_directive(p, "content-encoding") < 0 ||
+      once(p, "content-encoding", &p->seen_coding) < 0)
     return -1;
   while (s < end && !is_space(*s)) s++;
   n = (size_t)(s - w);
@@ -939,7 +965,7 @@ static int d_coding(struct parser *p, const char *s, const char *end) {
 /* flush-at N [N ...]: body offsets, strictly increasing */
 static int d_flush_at(struct parser *p, const char *s, const char *end) {
   struct sc_connection *c = p->conn;
-  if (head_directive(p, "flush-at") < 0 || once(p, "flush-at", &p->seen_flush) < 0) return -1;
+  if (response_directive(p, "flush-at") < 0 || once(p, "flush-at", &p->seen_flush) < 0) return -1;
   if (s >= end) return fail(p, "flush-at", "needs one or more byte offsets");
   while (s < end) {
     const char *w = s;
@@ -1010,6 +1036,15 @@ static int directive(struct parser *p, const char *kw, size_t kwn, const char *a
                   (int)(end - args > 20 ? 20 : end - args), args);
     return 0;
   }
+  if (KW("close-after")) {
+    if (once(p, "close-after", &seen[3]) < 0) return -1;
+    if (parse_uint(args, (size_t)(end - args), SC_MAX_RECORDS, &sc->close_after) < 0 ||
+        sc->close_after < 1)
+      return fail(p, "close-after", "needs a record number from 1 to %lu, got '%.*s'",
+                  SC_MAX_RECORDS, SHOWN(args, end, 20));
+    p->close_after_line = p->line;
+    return 0;
+  }
   if (KW("skip-variant")) {
     const char *s = args;
     char **reason;
@@ -1064,8 +1099,19 @@ static int directive(struct parser *p, const char *kw, size_t kwn, const char *a
   if (KW("expect-delay")) return d_delay(p, args, end);
   if (KW("status")) return d_status(p, args, end);
   if (KW("header")) return d_header(p, args, end);
+  if (KW("omit-head")) {
+    if (head_directive(p, "omit-head") < 0) return -1;
+    if (c->omit_head) return fail(p, "omit-head", "given twice");
+    if (no_args(p, "omit-head", args, end) < 0) return -1;
+    if (p->head_kw)
+      return fail(p, "omit-head", "the connection already has a head directive: %s (line %d)",
+                  p->head_kw, p->head_kw_line);
+    c->omit_head = 1;
+    p->omit_head_line = p->line;
+    return 0;
+  }
   if (KW("omit-content-type")) {
-    if (head_directive(p, "omit-content-type") < 0) return -1;
+    if (response_directive(p, "omit-content-type") < 0) return -1;
     if (c->omit_content_type) return fail(p, "omit-content-type", "given twice");
     if (no_args(p, "omit-content-type", args, end) < 0) return -1;
     c->omit_content_type = 1;
@@ -1074,7 +1120,7 @@ static int directive(struct parser *p, const char *kw, size_t kwn, const char *a
   }
   if (KW("framing")) {
     size_t n = (size_t)(end - args);
-    if (head_directive(p, "framing") < 0 || once(p, "framing", &p->seen_framing) < 0) return -1;
+    if (response_directive(p, "framing") < 0 || once(p, "framing", &p->seen_framing) < 0) return -1;
     if (n == 7 && memcmp(args, "chunked", 7) == 0)
       c->framing = SC_CHUNKED;
     else if (n == 6 && memcmp(args, "length", 6) == 0)
@@ -1088,7 +1134,7 @@ static int directive(struct parser *p, const char *kw, size_t kwn, const char *a
     return 0;
   }
   if (KW("http-version")) {
-    if (head_directive(p, "http-version") < 0 || once(p, "http-version", &p->seen_version) < 0)
+    if (response_directive(p, "http-version") < 0 || once(p, "http-version", &p->seen_version) < 0)
       return -1;
     if (whole_expr(p, "http-version", args, end, 0, &c->version) < 0) return -1;
     if (c->version.n == 0 || has_byte(&c->version, "\r\n ") || has_nul(&c->version))
@@ -1096,7 +1142,7 @@ static int directive(struct parser *p, const char *kw, size_t kwn, const char *a
     return 0;
   }
   if (KW("chunk-extension")) {
-    if (head_directive(p, "chunk-extension") < 0) return -1;
+    if (response_directive(p, "chunk-extension") < 0) return -1;
     if (c->has_chunk_ext) return fail(p, "chunk-extension", "given twice");
     if (whole_expr(p, "chunk-extension", args, end, 0, &c->chunk_ext) < 0) return -1;
     c->has_chunk_ext = 1;
@@ -1109,7 +1155,7 @@ static int directive(struct parser *p, const char *kw, size_t kwn, const char *a
   if (KW("flush-at")) return d_flush_at(p, args, end);
   if (KW("h2-padding")) {
     unsigned long v;
-    if (head_directive(p, "h2-padding") < 0 || once(p, "h2-padding", &p->seen_padding) < 0)
+    if (response_directive(p, "h2-padding") < 0 || once(p, "h2-padding", &p->seen_padding) < 0)
       return -1;
     if (parse_uint(args, (size_t)(end - args), SC_MAX_H2_PADDING, &v) < 0)
       return fail(p, "h2-padding", "needs a byte count from 0 to %d, got '%.*s'", SC_MAX_H2_PADDING,
@@ -1193,7 +1239,7 @@ int sc_parse(const char *buf, size_t len, const char *name, const char *file, st
   struct parser p;
   struct scenario *sc;
   const char *s = buf, *end = buf + len;
-  int seen[3] = {0, 0, 0};
+  int seen[4] = {0, 0, 0, 0};
   memset(&p, 0, sizeof p);
   p.file = file;
   p.err = err;
@@ -1255,6 +1301,12 @@ int sc_parse(const char *buf, size_t len, const char *name, const char *file, st
   }
   if (sc->nconns == 0) {
     fail(&p, "connection", "missing: a scenario has at least one connection");
+    goto bad;
+  }
+  if (sc->close_after > p.records) {
+    p.line = p.close_after_line;
+    fail(&p, "close-after", "record %lu is past the last of the %lu expected records",
+         sc->close_after, p.records);
     goto bad;
   }
   *out = sc;

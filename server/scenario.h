@@ -96,8 +96,9 @@ struct sc_connection {
   struct sc_header *headers;
   size_t nheaders;
   int omit_content_type;
+  int omit_head;        /* omit-head: no status line, no headers, no body */
   int add_content_type; /* derived: add Content-Type: text/event-stream */
-  int has_body;         /* derived: the status allows a body (not 204/304) */
+  int has_body;         /* derived: the status allows a body (not 204/304, not omit-head) */
   enum sc_framing framing;
   int has_chunk_ext;
   struct sc_str chunk_ext;
@@ -128,10 +129,11 @@ struct scenario {
   char *open; /* NULL when not given */
   struct sc_str *types;
   size_t ntypes;
-  double timeout;          /* seconds */
-  unsigned long linger_ms; /* default 300 */
-  char *skip_tls;          /* the reason of `skip-variant tls`, or NULL */
-  char *skip_h2;           /* the reason of `skip-variant h2`, or NULL */
+  double timeout;            /* seconds */
+  unsigned long linger_ms;   /* default 300 */
+  unsigned long close_after; /* close-after N: close once record N arrived; 0: not given */
+  char *skip_tls;            /* the reason of `skip-variant tls`, or NULL */
+  char *skip_h2;             /* the reason of `skip-variant h2`, or NULL */
   struct sc_connection *conns;
   size_t nconns;
   struct sc_record *records;

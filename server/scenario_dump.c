@@ -71,6 +71,11 @@ static void dump_one(jw *w, const struct scenario *sc) {
   }
   jw_key(w, "linger_ms");
   jw_uint(w, sc->linger_ms);
+  jw_key(w, "close_after");
+  if (sc->close_after)
+    jw_uint(w, sc->close_after);
+  else
+    jw_null(w);
   jw_key(w, "skip_variants");
   jw_object_begin(w);
   if (sc->skip_tls) {
@@ -141,6 +146,8 @@ static void dump_one(jw *w, const struct scenario *sc) {
       jw_array_end(w);
     }
     jw_array_end(w);
+    jw_key(w, "omit_head");
+    jw_bool(w, c->omit_head);
     jw_key(w, "omit_content_type");
     jw_bool(w, c->omit_content_type);
     jw_key(w, "default_content_type");

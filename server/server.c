@@ -1022,6 +1022,16 @@ static int start_step(struct conn *c, struct run *r, size_t step, const struct h
   int bodyless;
   jw *w;
   if (play_begin(p, c, r, step, rq, c->head_only, c->http10) < 0) return conn_close(c, "error");
+  if (sc->omit_head) {
+    /* no head at all: the actions (wait, abort, goaway, hold) play on a
+     * connection that never sees a response byte (also for HEAD: they are
+     * not a body) */
+    c->head_only = 0;
+    c->out_len = c->out_off = 0;
+    c->state = CS_PLAY;
+    timer_clear(&c->tm);
+    return play(c);
+  }
   /* the head: a write unit of its own */
   c->out_len = c->out_off = 0;
   if (out_expand(c, &sc->version) < 0 || out_addf(c, " %d ", sc->status) < 0 ||

@@ -182,6 +182,35 @@ static const struct bad bad_cases[] = {
      "4294967295, got '4294967296'"},
     {HEAD "connection\ngoaway\nsend \"x\"\n", NULL,
      "t.scenario:5: send: no action may follow goaway"},
+    /* omit-head */
+    {HEAD "connection\nomit-head\nstatus 200\n", NULL,
+     "t.scenario:5: status: not with omit-head (line 4): the connection sends no head"},
+    {HEAD "connection\nomit-head\ncontent-encoding gzip\n", NULL,
+     "t.scenario:5: content-encoding: not with omit-head (line 4): the connection sends no head"},
+    {HEAD "connection\nheader X \"1\"\nomit-head\n", NULL,
+     "t.scenario:5: omit-head: the connection already has a head directive: header (line 4)"},
+    {HEAD "connection\nomit-head\nomit-head\n", NULL, "t.scenario:5: omit-head: given twice"},
+    {HEAD "connection\nomit-head now\n", NULL,
+     "t.scenario:4: omit-head: takes no arguments, got 'now'"},
+    {HEAD "connection\nwait 1\nomit-head\n", NULL,
+     "t.scenario:5: omit-head: must come before the connection's first action"},
+    {HEAD "connection\nomit-head\nsend \"x\"\n", NULL,
+     "t.scenario:5: send: not with omit-head (line 4): the connection writes nothing; it may "
+     "only wait, abort, goaway or hold"},
+    {HEAD "connection\nomit-head\nwait 1\nclose\n", NULL,
+     "t.scenario:6: close: not with omit-head (line 4): the connection writes nothing; it may "
+     "only wait, abort, goaway or hold"},
+    /* close-after */
+    {HEAD "close-after 0\nconnection\nexpect open\n", NULL,
+     "t.scenario:3: close-after: needs a record number from 1 to 1000000, got '0'"},
+    {HEAD "close-after two\nconnection\nexpect open\n", NULL,
+     "t.scenario:3: close-after: needs a record number from 1 to 1000000, got 'two'"},
+    {HEAD "close-after 1\nclose-after 1\nconnection\nexpect open\n", NULL,
+     "t.scenario:4: close-after: given twice"},
+    {HEAD "close-after 3\nconnection\nexpect open\nexpect event data=\"a\"\n", NULL,
+     "t.scenario:3: close-after: record 3 is past the last of the 2 expected records"},
+    {HEAD "close-after 1\nconnection\n", NULL,
+     "t.scenario:3: close-after: record 1 is past the last of the 0 expected records"},
     {HEAD "skip-variant tls\nconnection\n", NULL,
      "t.scenario:3: skip-variant: skip-variant tls needs a reason"},
     {HEAD "types \"message\"\nconnection\n", NULL,
@@ -235,6 +264,7 @@ static void check_dump(void) {
                              "types \"foo\" \"b\" + \"ar\"\n"
                              "timeout 2.5\n"
                              "linger 100\n"
+                             "close-after 4\n"
                              "skip-variant tls not about TLS\n"
                              "\n"
                              "connection\n"
@@ -265,30 +295,34 @@ static void check_dump(void) {
       "{\"scenarios\":[{\"name\":\"dir/t\",\"file\":\"t.scenario\","
       "\"about\":\"reconnects with Last-Event-ID\",\"rule\":\"C6-empty\","
       "\"open\":\"whether an empty id sends the header\",\"types\":[\"foo\",\"bar\"],"
-      "\"timeout\":2.5,\"linger_ms\":100,\"skip_variants\":{\"tls\":\"not about TLS\"},"
+      "\"timeout\":2.5,\"linger_ms\":100,\"close_after\":4,\"skip_variants\":{\"tls\":\"not about "
+      "TLS\"},"
       "\"connections\":["
-      "{\"line\":10,\"expect\":{\"method\":\"GET\",\"path\":\"x\",\"headers\":["
+      "{\"line\":11,\"expect\":{\"method\":\"GET\",\"path\":\"x\",\"headers\":["
       "{\"name\":\"Last-Event-ID\",\"op\":\"equal\",\"value\":\"7\"},"
       "{\"name\":\"Accept\",\"op\":\"present\",\"value\":null},"
       "{\"name\":\"Cookie\",\"op\":\"absent\",\"value\":null}],\"delay_ms\":[300,null]},"
       "\"response\":{\"status\":302,\"reason\":\"Moved Somewhere\",\"version\":\"HTTP/1.1\","
-      "\"headers\":[[\"Location\",\"{origin}{base}/x\"]],\"omit_content_type\":false,"
+      "\"headers\":[[\"Location\",\"{origin}{base}/"
+      "x\"]],\"omit_head\":false,\"omit_content_type\":false,"
       "\"default_content_type\":false,\"framing\":\"length\",\"chunk_extension\":null,"
       "\"content_encoding\":null,\"encoding_force\":false,\"flush_at\":[],\"h2_padding\":null,"
       "\"actions\":[{\"do\":\"send\",\"pieces\":[\"YWI=\",\"AP8=\"]},{\"do\":\"wait\",\"ms\":5},"
       "{\"do\":\"close\"}]}},"
-      "{\"line\":22,\"expect\":{\"method\":\"GET\",\"path\":\"\",\"headers\":[],"
+      "{\"line\":23,\"expect\":{\"method\":\"GET\",\"path\":\"\",\"headers\":[],"
       "\"delay_ms\":[0,10]},"
       "\"response\":{\"status\":200,\"reason\":\"OK\",\"version\":\"HTTP/1.0\",\"headers\":[],"
-      "\"omit_content_type\":false,\"default_content_type\":true,\"framing\":\"chunked\","
+      "\"omit_head\":false,\"omit_content_type\":false,\"default_content_type\":true,\"framing\":"
+      "\"chunked\","
       "\"chunk_extension\":\";a=1\","
       "\"content_encoding\":null,\"encoding_force\":false,\"flush_at\":[],\"h2_padding\":null,"
       "\"actions\":[{\"do\":\"send-chunks\",\"pieces\":[\"YWE=\","
       "\"w6k=\"]},{\"do\":\"raw\",\"pieces\":[\"ew==\"]},{\"do\":\"abort\",\"code\":2}]}},"
-      "{\"line\":29,\"expect\":{\"method\":\"GET\",\"path\":\"\",\"headers\":[],"
+      "{\"line\":30,\"expect\":{\"method\":\"GET\",\"path\":\"\",\"headers\":[],"
       "\"delay_ms\":null},"
       "\"response\":{\"status\":204,\"reason\":\"No Content\",\"version\":\"HTTP/1.1\","
-      "\"headers\":[],\"omit_content_type\":false,\"default_content_type\":false,"
+      "\"headers\":[],\"omit_head\":false,\"omit_content_type\":false,\"default_content_type\":"
+      "false,"
       "\"framing\":\"chunked\",\"chunk_extension\":null,"
       "\"content_encoding\":null,\"encoding_force\":false,\"flush_at\":[],\"h2_padding\":null,"
       "\"actions\":[]}}],"
@@ -339,15 +373,25 @@ static void check_dump_h2(void) {
                              "connection\n"
                              "  content-encoding gzip\n"
                              "  send \"{base}\"\n"
-                             "  abort 4294967295\n";
+                             "  abort 4294967295\n"
+                             "connection\n"
+                             "  expect-header-absent Last-Event-ID\n"
+                             "  omit-head\n"
+                             "  wait 5\n"
+                             "  abort\n";
   static const char *const want[] = {
-      "\"skip_variants\":{\"h2\":\"only HTTP/1.1 framing\"}",
+      "\"linger_ms\":300,\"close_after\":null,\"skip_variants\":{\"h2\":\"only HTTP/1.1 "
+      "framing\"}",
       "\"content_encoding\":\"br\",\"encoding_force\":true,\"flush_at\":[1,3],"
       "\"h2_padding\":0,\"actions\":[{\"do\":\"send\",\"pieces\":[\"YWI=\",\"Y2Q=\"]},"
       "{\"do\":\"goaway\",\"code\":8}]",
       "\"content_encoding\":\"gzip\",\"encoding_force\":false,\"flush_at\":[],"
       "\"h2_padding\":null,\"actions\":[{\"do\":\"send\",\"pieces\":[\"e2Jhc2V9\"]},"
       "{\"do\":\"abort\",\"code\":4294967295}]",
+      "\"omit_head\":true,\"omit_content_type\":false,\"default_content_type\":false,"
+      "\"framing\":\"chunked\",\"chunk_extension\":null,\"content_encoding\":null,"
+      "\"encoding_force\":false,\"flush_at\":[],\"h2_padding\":null,"
+      "\"actions\":[{\"do\":\"wait\",\"ms\":5},{\"do\":\"abort\",\"code\":2}]",
   };
   char err[SC_ERROR_SIZE];
   struct scenario *sc = NULL;
@@ -372,7 +416,8 @@ static void check_dump_h2(void) {
   }
   checks++;
   if (sc->conns[0].coding != SC_BR || sc->conns[1].actions[1].code != 4294967295UL ||
-      strcmp(sc_h2_error_name(8), "CANCEL") != 0 || sc_h2_error_name(14) != NULL) {
+      strcmp(sc_h2_error_name(8), "CANCEL") != 0 || sc_h2_error_name(14) != NULL ||
+      !sc->conns[2].omit_head || sc->conns[2].has_body || sc->conns[0].omit_head) {
     fprintf(stderr, "FAIL: the loaded HTTP/2 directives\n");
     failures++;
   }
@@ -415,11 +460,13 @@ static unsigned rnd(unsigned n) {
  * exactly its length). */
 static void check_mutations(void) {
   static const char seed[] =
-      "about a\nrule C5\ntypes \"x\"\nconnection\n expect-header A \"b\"\n expect-delay "
+      "about a\nrule C5\ntypes \"x\"\nclose-after 2\nconnection\n expect-header A \"b\"\n "
+      "expect-delay "
       "1..2\n status 302 Found\n header L \"{origin}{base}\"\n framing length\n send \"a\" * 3 "
       "+ \"\\x00\\u{1F600}\" | \"b\"\n wait 1\n close\nconnection\n chunk-extension \";x\"\n "
       "send-chunks \"c\"\n raw \"\\{\"\n abort\nconnection\n content-encoding gzip force\n "
-      "flush-at 1 2\n h2-padding 9\n send \"abc\"\n goaway CANCEL\nexpect open\nrepeat 2 expect "
+      "flush-at 1 2\n h2-padding 9\n send \"abc\"\n goaway CANCEL\nconnection\n omit-head\n wait "
+      "1\n abort\nexpect open\nrepeat 2 expect "
       "event "
       "data=\"a\" type=\"x\" id=\"1\"\nexpect error 0\n";
   static const char req[] = "GET /s/a/b?x HTTP/1.1\r\nHost: x\r\nLast-Event-ID: 7\r\n"

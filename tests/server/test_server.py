@@ -123,6 +123,7 @@ def test_dump_is_the_parsed_scenarios():
     rc = by_name["reconnect"]
     assert rc["rule"] == "C5" and rc["open"] is None and rc["timeout"] == 10
     assert rc["linger_ms"] == 300 and rc["types"] == [] and rc["skip_variants"] == {}
+    assert rc["close_after"] is None
     c0, c1 = rc["connections"]
     assert c0["expect"] == {"method": "GET", "path": "", "delay_ms": None, "headers": [
         {"name": "Last-Event-ID", "op": "absent", "value": None}]}
@@ -142,7 +143,7 @@ def test_dump_is_the_parsed_scenarios():
     assert t[1]["expect"]["path"] == "next"
     n = by_name["group/nested"]
     assert n["types"] == ["foo", "bar"] and n["timeout"] == 2.5 and n["linger_ms"] == 100
-    assert n["skip_variants"] == {"tls": "nothing to do with TLS"}
+    assert n["skip_variants"] == {"tls": "nothing to do with TLS"} and n["close_after"] == 3
     assert len(n["records"]) == 3
     s = by_name["splits"]["connections"][0]["response"]
     assert s["chunk_extension"] == ";x=1"
@@ -512,9 +513,10 @@ def normal_run_works(server):
     (b"GET  HTTP/1.1\r\n\r\n", 400),
     (b"GET /x HTTP/1.1\r\nContent-Length: zz\r\n\r\n", 400),
     (b"GET /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", 501),
-    (b"GET /x HTTP/1.1\r\nX: a\x01b\r\n\r\n", 400),
+    (b"GET /x HTTP/1.1\r\nX: a\x00b\r\n\r\n", 400),
+    (b"GET /x HTTP/1.1\r\nX: a\rb\r\n\r\n", 400),
 ], ids=["tls-hello", "word", "bad-header", "folding", "http2", "no-target", "bad-length",
-        "chunked-request", "control-char"])
+        "chunked-request", "nul-in-value", "cr-in-value"])
 def test_garbage_gets_an_error_and_close(server, garbage, status):
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
         s.sendall(garbage)
@@ -522,6 +524,19 @@ def test_garbage_gets_an_error_and_close(server, garbage, status):
     assert data.startswith(b"HTTP/1.1 %d " % status), data
     assert b"Connection: close\r\n" in data
     normal_run_works(server)
+
+
+def test_other_control_characters_in_values_are_kept(server):
+    """RFC 9110 5.5 lets a recipient retain control characters other than
+    CR, LF and NUL: a Last-Event-ID made of an id with them is logged as
+    sent (blanks around a value are still removed)."""
+    tok = token()
+    value = "a\x01b\x1fc\x7fd\te"
+    with connect(server) as s:
+        get(s, f"/s/hold/{tok}", headers=(("Host", "x"), ("Last-Event-ID", f" {value}\t")))
+        assert read_head(s).startswith(b"HTTP/1.1 200 OK\r\n")
+    req = server.wait_for_one(lambda e: e.get("run") == tok and e["ev"] == "request")
+    assert req["headers"] == [["Host", "x"], ["Last-Event-ID", value]]
 
 
 def test_oversized_head_gets_431(server):

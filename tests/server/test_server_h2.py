@@ -32,6 +32,7 @@ SCENARIOS = {
     "no-content": "connection\n  status 204\n",
     "abort": 'connection\n  send "data: x\\n\\n"\n  abort CANCEL\n',
     "abort-default": 'connection\n  send "data: x\\n\\n"\n  abort\n',
+    "no-head": "connection\n  omit-head\n  wait 50\n  abort REFUSED_STREAM\n",
     "goaway": 'connection\n  send "data: x\\n\\n"\n  goaway ENHANCE_YOUR_CALM\n',
     "padded": 'connection\n  h2-padding 7\n  send "data: p\\n\\n"\n  close\n',
     "chunk-ext": ('connection\n  chunk-extension ";x=1"\n  send "data: e\\n\\n"\n  close\n'),
@@ -222,6 +223,16 @@ def test_abort_is_rst_stream_with_its_code(server, name, code):
     assert act[0]["code"] == int(code[-5:-1], 16)
 
 
+def test_omit_head_resets_the_stream_before_any_headers(server):
+    tok = token("nh")
+    out = nghttp(h2c_url(server, f"/s/no-head/{tok}"))
+    assert "recv RST_STREAM frame" in out and "error_code=REFUSED_STREAM(0x07)" in out, out
+    assert not [f for f in frames(out) if f[1] in ("HEADERS", "DATA")], out
+    end = server.wait_for_one(lambda e: e.get("run") == tok and e["ev"] == "end")
+    assert end["how"] == "abort" and end["complete"] is False
+    assert not [e for e in server.run_events(tok) if e["ev"] == "head"]
+
+
 def test_goaway_ends_the_connection(server):
     tok = token("ga")
     out = nghttp(h2c_url(server, f"/s/goaway/{tok}"))
@@ -350,6 +361,27 @@ def normal_h2_run_works(server) -> None:
 
 
 def test_raw_client_reads_data_frames(server):
+    normal_h2_run_works(server)
+
+
+def test_control_characters_in_values_are_kept_as_over_http11(server):
+    """nghttp2 finds a value with a control character invalid; the server
+    keeps it, as it does over HTTP/1.1 (RFC 9110 5.5 allows it), and
+    resets a stream whose value holds NUL, as HTTP/1.1 answers 400."""
+    tok = token("ctl")
+    raw = Raw(server.h2c_port)
+    raw.send(request(f"/s/hold/{tok}", server.h2c_port, 1,
+                     [("last-event-id", "a\x01b\x1fc\x7fd"), ("x-blank", " v ")]))
+    req = server.wait_for_one(lambda e: e.get("run") == tok and e["ev"] == "request")
+    assert ["last-event-id", "a\x01b\x1fc\x7fd"] in req["headers"]
+    assert ["x-blank", "v"] in req["headers"]
+    tok2 = token("nul")
+    raw.send(request(f"/s/hold/{tok2}", server.h2c_port, 3, [("x", "a\x00b")]))
+    deadline, resets = time.monotonic() + 10, []
+    while not resets and time.monotonic() < deadline:
+        resets = [f for f in raw.frames(0.5) if f[0] == RST_STREAM and f[2] == 3]
+    raw.close()
+    assert resets and not server.run_events(tok2)
     normal_h2_run_works(server)
 
 

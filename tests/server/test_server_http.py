@@ -32,6 +32,9 @@ SCENARIOS = {
     # never ends: many events at once, then held
     "many": 'connection\n  send "data: x\\n\\n" * 20000\n',
     "no-content": "connection\n  status 204\n",
+    # no response at all: a reset, or a graceful close, before any byte
+    "no-head-abort": "connection\n  omit-head\n  wait 50\n  abort\n",
+    "no-head-goaway": "connection\n  omit-head\n  goaway\n",
 }
 
 
@@ -195,6 +198,41 @@ def test_without_connection_close_the_connection_is_kept(server):
         assert status == 204 and "connection" not in fields
         s.sendall(request("/static/page.txt"))
         assert r.response()[2] == b"page\n"
+
+
+# ------------------------------------------------------------------ omit-head
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_omit_head_resets_before_any_byte(server, pki, method):
+    for tls in (False, True):
+        tok = token("nh")
+        got = b""
+        reset = False
+        with connect(server, tls, pki) as s:
+            s.sendall(request(f"/s/no-head-abort/{tok}", method=method))
+            s.settimeout(10)
+            try:
+                while d := s.recv(65536):
+                    got += d
+            except (ConnectionResetError, ssl.SSLError):
+                reset = True
+        # (Python's TLS layer may report the reset as a ragged EOF)
+        assert got == b"" and (reset or tls)
+        evs = server.run_events(tok)
+        assert not [e for e in evs if e["ev"] == "head"]
+        assert [e["do"] for e in evs if e["ev"] == "action"] == ["wait", "abort"]
+        end = server.wait_for_one(lambda e: e.get("run") == tok and e["ev"] == "end")
+        assert end["how"] == "abort" and end["complete"] is False
+
+
+def test_omit_head_goaway_closes_before_any_byte(server):
+    tok = token("nh")
+    with connect(server) as s:
+        s.sendall(request(f"/s/no-head-goaway/{tok}"))
+        assert read_to_eof(s) == b""
+    end = server.wait_for_one(lambda e: e.get("run") == tok and e["ev"] == "end")
+    assert end["how"] == "goaway" and end["complete"] is False
 
 
 # ------------------------------------------------------------------ HEAD

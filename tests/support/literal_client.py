@@ -9,7 +9,9 @@ below quotes the sentence it implements. The event stream itself is
 interpreted by the literal parser (tests/support/literal_parser.py, 9.2.5 and
 9.2.6), one parser per response body. HTTP/1.1 is done here by hand: the
 request, the response head, chunked, Content-Length and close-delimited
-bodies. Python standard library only: asyncio streams and ssl.
+bodies, and the gzip content coding (offered in Accept-Encoding, decoded as
+the bytes arrive, as Fetch does). Python standard library only: asyncio
+streams, ssl and zlib.
 
 It speaks the client adapter protocol (docs/client-adapter-protocol.md),
 many streams at once:
@@ -27,8 +29,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import ssl
 import sys
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -72,11 +76,68 @@ DEFECTS: dict[str, str] = {
     "fail-reports-connecting": "the error event of a failed connection is fired before readyState is CLOSED",
     "reconnect-after-close": "close() drops the connection, but the reconnection timer still fires",
     "chunk-extension-unsupported": "a chunk size line with an extension (`1a;x=1`) breaks the body",
+    "strip-nul-from-data": "U+0000 is removed from data values (sanitizing, or C strings joined back)",
+    "drop-bare-data-line": "a line `data` without a colon is ignored instead of appending an empty line",
+    "strip-second-bom": "BOMs are stripped in a loop: a U+FEFF right after the leading BOM goes too",
+    "lf-cr-lf-one-ending": "LF CR LF is read as one line ending, so the empty line after an LF is missed",
+    "crash-on-odd-last-event-id": "a Last-Event-ID that is not printable ASCII (NUL, non-ASCII, a control "
+                                  "character) raises an uncaught exception on reconnection: the process dies",
+    "silent-reconnect-after-fail": "the hello does not list error, and a failed connection (a 404, any "
+                                   "status but 200, a wrong Content-Type) is retried like a network error",
+    "gzip-whole-body": "a gzip body is decoded only once it has ended: nothing arrives while it stays open",
 }
 
 
 class NetworkError(Exception):
     """A Fetch network error (before the response, or a malformed one)."""
+
+
+class InvalidHeaderValue(TypeError):
+    """crash-on-odd-last-event-id: what an HTTP library that accepts only
+    printable ASCII in header values raises."""
+
+
+# crash-on-odd-last-event-id: set by serve(); an exception put in it ends
+# the process with a traceback, as one escaping a library's timer would.
+CRASH: asyncio.Future | None = None
+
+
+LONE_LF_CRLF = re.compile("(?<!\r)\n\r\n")
+
+
+class ClientParser(LiteralParser):
+    """The literal parser with the client's own parsing defects, which the
+    parser peer does not have (its defects are tests/peers/test_mutants.py's)."""
+
+    def __init__(self, client_defects: frozenset[str], parser_defects: frozenset[str]) -> None:
+        super().__init__(parser_defects)
+        self.cd = client_defects
+        self.tail = ""            # lf-cr-lf-one-ending: the last two characters parsed
+        self.held_cr = False      # ... a CR after a lone LF, held until the next text
+
+    def _split(self, text: str) -> None:
+        if "lf-cr-lf-one-ending" in self.cd:
+            # a lone LF followed by CR LF is one line ending: the CR LF goes
+            if self.held_cr:
+                text, self.held_cr = "\r" + text, False
+            full = LONE_LF_CRLF.sub("\n", self.tail + text)
+            if full.endswith("\n\r") and full[-3:-2] != "\r":
+                full, self.held_cr = full[:-1], True
+            text = full[len(self.tail):]
+            self.tail = full[-2:]
+            if not text:
+                return
+        super()._split(text)
+
+    def _line(self, line: str) -> None:
+        if line == "data" and "drop-bare-data-line" in self.cd:
+            return
+        super()._line(line)
+
+    def _field(self, name: str, value: str) -> None:
+        if name == "data" and "strip-nul-from-data" in self.cd:
+            value = value.replace("\0", "")
+        super()._field(name, value)
 
 
 # ---------------------------------------------------------------- reports
@@ -271,6 +332,8 @@ class EventSource:
     def report(self, kind: str, **fields: object) -> None:
         if self.closed_reported:
             return
+        if kind == "error" and "silent-reconnect-after-fail" in self.d:
+            return
         emit({"stream": self.stream, "kind": kind, **fields})
 
     # "The close() method must abort any instances of the fetch algorithm
@@ -303,6 +366,9 @@ class EventSource:
                         outcome = await self.fetch()
         except asyncio.CancelledError:
             pass
+        except InvalidHeaderValue as e:      # crash-on-odd-last-event-id: nobody catches it
+            if CRASH is not None and not CRASH.done():
+                CRASH.set_exception(e)
         finally:
             if self.writer is not None:
                 self.writer.transport.abort()
@@ -398,7 +464,7 @@ class EventSource:
         if res.status != 200 or (essence != "text/event-stream"
                                  and "accept-wrong-content-type" not in self.d):
             self.drop()
-            return "fail"
+            return "reestablish" if "silent-reconnect-after-fail" in self.d else "fail"
         # 15.4 "Otherwise, announce the connection and interpret res's body
         # line by line."
         self.announce()
@@ -430,11 +496,18 @@ class EventSource:
         host = u.hostname if u.port is None else f"{u.hostname}:{u.port}"
         headers = {"Host": host, **self.request.headers,
                    "User-Agent": f"{NAME}/{VERSION}"}
+        # Fetch, HTTP-network-or-cache fetch: the user agent adds the
+        # Accept-Encoding it supports; this one decodes gzip.
+        headers.setdefault("Accept-Encoding", "gzip")
         # Fetch, HTTP-network-or-cache fetch: cache mode "no-store" appends
         # `Pragma: no-cache` and `Cache-Control: no-cache` when absent.
         headers.setdefault("Pragma", "no-cache")
         headers.setdefault("Cache-Control", "no-cache")
         headers["Connection"] = "close"
+        if "crash-on-odd-last-event-id" in self.d:
+            for k, v in headers.items():
+                if not all(" " <= c <= "~" for c in v):
+                    raise InvalidHeaderValue(f"Invalid character in header content [{k!r}]: {v!r}")
         head = f"GET {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
         writer.write(head.encode("utf-8") + b"\r\n")
         await writer.drain()
@@ -448,7 +521,9 @@ class EventSource:
             parser_defects.add("cr-split-two-endings")
         if "decode-each-read" in self.d:
             parser_defects.add("split-utf8-replaced")
-        parser = LiteralParser(frozenset(parser_defects))
+        parser = ClientParser(self.d, frozenset(parser_defects))
+        if "strip-second-bom" in self.d:
+            parser.boms_to_strip = 2
         if self.bodies > 1 and "keep-bom-after-reconnect" in self.d:
             parser.boms_to_strip = 0
         if self.bodies > 1 and "retry-reset-per-connection" in self.d:
@@ -462,6 +537,11 @@ class EventSource:
         length = res.get("Content-Length", cs)
         chunked = ChunkedBody("chunk-extension-unsupported" not in self.d) if "chunked" in te else None
         left = int(length) if chunked is None and length is not None and length.isdigit() else None
+        # Fetch "handle content codings": the body is decoded as it arrives;
+        # a coding this client does not support is left as it is.
+        coding = (res.get("Content-Encoding", cs) or "").strip(" \t").lower()
+        inflater = zlib.decompressobj(wbits=31) if coding in ("gzip", "x-gzip") else None
+        whole: list[bytes] | None = [] if inflater and "gzip-whole-body" in self.d else None
         data = res.rest
         while True:
             if chunked is not None:
@@ -474,7 +554,15 @@ class EventSource:
                 piece, left = data[:left], left - min(left, len(data))
             else:
                 piece = data
-            if piece:
+            if piece and whole is not None:
+                whole.append(piece)
+            elif piece and inflater is not None:
+                try:
+                    piece = inflater.decompress(piece)
+                except zlib.error as e:       # a decoding failure ends the body
+                    print(f"{NAME}: stream {self.stream}: gzip: {e}", file=sys.stderr, flush=True)
+                    break
+            if piece and whole is None:
                 parser.feed(piece)
                 self.take(parser)
             if (chunked is not None and chunked.done) or left == 0:
@@ -485,6 +573,12 @@ class EventSource:
                 break
             if not data:
                 break
+        if whole is not None:                 # gzip-whole-body: only now
+            try:
+                parser.feed(inflater.decompress(b"".join(whole)) + inflater.flush())
+                self.take(parser)
+            except zlib.error as e:
+                print(f"{NAME}: stream {self.stream}: gzip: {e}", file=sys.stderr, flush=True)
         # "Once the end of the file is reached, any pending data must be
         # discarded."
         if "dispatch-pending-at-end" in self.d and parser.data_len:
@@ -516,10 +610,26 @@ async def serve(defects: frozenset[str]) -> int:
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=4 << 20)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    global CRASH
+    CRASH = loop.create_future()
     name = NAME if not defects else NAME + "+" + "+".join(sorted(defects))
-    emit({"hello": {"name": name, "version": VERSION, "reports": REPORTS,
+    reports = [k for k in REPORTS if k != "error" or "silent-reconnect-after-fail" not in defects]
+    emit({"hello": {"name": name, "version": VERSION, "reports": reports,
                     "max_streams": MAX_STREAMS}})
     sources: dict[str, EventSource] = {}
+    commands = loop.create_task(read_commands(reader, sources, defects))
+    await asyncio.wait({commands, CRASH}, return_when=asyncio.FIRST_COMPLETED)
+    if CRASH.done():
+        CRASH.result()            # crash-on-odd-last-event-id: raised, uncaught
+    for src in sources.values():
+        src.closed_reported = True
+        src.task.cancel()
+    await asyncio.sleep(0)
+    return 0
+
+
+async def read_commands(reader: asyncio.StreamReader, sources: dict[str, EventSource],
+                        defects: frozenset[str]) -> None:
     while True:
         try:
             raw = await reader.readline()
@@ -554,11 +664,6 @@ async def serve(defects: frozenset[str]) -> int:
                 src.close()
         else:
             emit({"stream": sid, "kind": "failure", "message": f"unknown command {what!r}"})
-    for src in sources.values():
-        src.closed_reported = True
-        src.task.cancel()
-    await asyncio.sleep(0)
-    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
