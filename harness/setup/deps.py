@@ -91,6 +91,8 @@ DEPS: dict[str, Dep] = {
     "nginx": Dep("nginx", _which("nginx", "/usr/sbin/nginx"), ("nginx-light",)),
     "pytest": Dep("pytest for /usr/bin/python3", _module("pytest"), ("python3-pytest",)),
     "yaml": Dep("PyYAML for /usr/bin/python3", _module("yaml"), ("python3-yaml",)),
+    # the literal client's HTTP/2 (tests/support/literal_client.py --h2)
+    "h2": Dep("the h2 package for /usr/bin/python3", _module("h2"), ("python3-h2",)),
     "pytest-xdist": Dep("pytest-xdist for /usr/bin/python3", _module("xdist"),
                         ("python3-pytest-xdist",)),
     "node": Dep("node", _which("node"), ("nodejs",)),
