@@ -30,6 +30,7 @@ https URLs are verified against SSESPEC_CA_FILE (and nothing else).
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import os
 import re
@@ -768,9 +769,7 @@ def main(argv: list[str] | None = None) -> int:
     if "--h2" in args:
         args.remove("--h2")
         H2 = True
-        try:
-            import h2  # noqa: F401
-        except ImportError:
+        if importlib.util.find_spec("h2") is None:
             print(f"{NAME}: --h2 needs Python's h2 package: apt-get install -y python3-h2",
                   file=sys.stderr)
             return 2
