@@ -1273,6 +1273,7 @@ static void h2_start(es_source *s) {
 
 /* The socket is ready (or TLS holds bytes): read, act, write. */
 static void h2_io(es_source *s) {
+  unsigned gen = s->gen;
   char why[300];
   s->h2->read_wants_write = 0;
   int i;
@@ -1295,6 +1296,9 @@ static void h2_io(es_source *s) {
     h2_end(s, why);
     return;
   }
+  /* nghttp2 closes a stream it resets (a malformed response) as it writes
+   * the RST_STREAM: that note comes from mem_send */
+  if (h2_notes(s, gen) < 0) return;
   h2conn *h = s->h2;
   if (!nghttp2_session_want_read(h->ng) && !nghttp2_session_want_write(h->ng) &&
       h->out_off == h->out_len) {
