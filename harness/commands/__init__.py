@@ -27,7 +27,7 @@ from harness.core.errors import Fatal
 PROG = "ssespec"
 
 # The modules that register commands, in the order of the help screen.
-MODULES = ("check", "show", "lint", "server", "tools", "fuzz", "bench", "test")
+MODULES = ("check", "matrix", "show", "lint", "server", "tools", "fuzz", "bench", "test")
 
 
 @dataclass(frozen=True)
