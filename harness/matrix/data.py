@@ -322,8 +322,9 @@ class ImplData:
                         "label": cause.label, "text": cause.text, "verdict": c["verdict"],
                         "variants": 0, "cases": set(), "rules": Counter(), "minimal": None})
                     f["variants"] += 1
+                    if case not in f["cases"]:
+                        f["rules"][c["rule"]] += 1      # counted by cases, not variants
                     f["cases"].add(case)
-                    f["rules"][c["rule"]] += 1
                     key = (size, case, 0 if c["variant"] in ("whole", "http") else 1,
                            _variant_key(c["variant"]))
                     if f["minimal"] is None or key < f["minimal"][0]:
@@ -333,7 +334,8 @@ class ImplData:
             _, c = f["minimal"]
             out.append({"label": f["label"], "text": f["text"], "verdict": f["verdict"],
                         "variants": f["variants"], "cases": len(f["cases"]),
-                        "rules": [r for r, _ in f["rules"].most_common()],
+                        "rules": sorted(f["rules"], key=lambda r: (
+                            -f["rules"][r], list(RULES).index(r) if r in RULES else 99)),
                         "minimal": self._minimal(c)})
         out.sort(key=lambda x: (x["label"] == "", x["label"], x["text"]))
         extra = None
@@ -449,7 +451,7 @@ def build(impls: list[ImplData], inputs: Inputs, started: float, seconds: float,
             cases[case]["variants"] = variants
         suites[suite] = {"cases": listed}
         for d in impls:
-            if d.suite == suite:
+            if d.suite == suite and d.raw:
                 d.entry["verdicts"] = [
                     rle("".join(d.raw[c].get(v, NOT_RUN) for v in cases[c]["variants"]))
                     if c in d.raw else None for c in names]

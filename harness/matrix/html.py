@@ -142,8 +142,9 @@ def _kind_table(m: dict, kind: str, impls: list[dict]) -> str:
                         f"{tds}</tr>")
         body.append(f'<tbody class="rule" data-rule="{esc(rid)}">{"".join(rows)}</tbody>')
     title = TITLES[kind]
-    return (f'<section id="{title}"><h2>{title.capitalize()} ({len(impls)})</h2>'
-            f'<div class="wrap"><table class="m" aria-label="{title}: verdict per case">'
+    return (f'<section id="{title}" class="kind"><h2>{title.capitalize()} ({len(impls)})</h2>'
+            f'<div class="wrap"><table class="m" style="width:{23 + 4.6 * len(impls):.1f}rem" '
+            f'aria-label="{title}: verdict per case">'
             f"{cols}{_head_rows(impls)}{''.join(body)}</table></div></section>")
 
 

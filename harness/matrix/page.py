@@ -35,6 +35,7 @@ th{text-align:left;font-weight:600;background:#f3f3f3}
 .sum td,.sum th{white-space:nowrap}
 .sum td.num{text-align:right}
 .wrap{overflow:auto;max-height:80vh;border:1px solid var(--line)}
+section.kind .wrap{content-visibility:auto;contain-intrinsic-size:auto 80vh}
 table.m{table-layout:fixed}
 table.m col.c{width:4.6rem}table.m col.k{width:23rem}
 table.m thead th{position:sticky;top:0;z-index:2;font-weight:600;vertical-align:bottom;
@@ -45,7 +46,9 @@ table.m thead th:first-child{left:0;z-index:3}
 table.m td{text-align:center;white-space:nowrap;font-size:13px}
 table.m td a{display:block;color:inherit;text-decoration:none}
 table.m td a:hover,table.m td a:focus{text-decoration:underline}
-table.m tbody.head td,table.m tbody.head th{background:#f3f3f3;font-size:12px}
+table.m tbody.head td,table.m tbody.head th{background:#f3f3f3;font-size:12px;
+white-space:normal;word-break:break-all}
+#f-rule{max-width:22rem}
 table.m tr.rh th{background:#eef0f4;font-weight:600}
 table.m tr.rh td{font-weight:600}
 .js table.m tbody.closed tr.case{display:none}

@@ -58,7 +58,9 @@ async function withJs(browser, url, shots) {
   out.rows_after = after.length;
   out.agreeing_after = after.filter((d) => d === '0').length;
   out.count_text = await page.textContent('#f-count');
+  await page.locator('table.m').first().scrollIntoViewIfNeeded();
   await page.screenshot({ path: join(shots, 'matrix-disagree.png') });
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.click('#f-dis');
   // the rule filter: only one rule's rows stay
   const rules = await page.$$eval('#f-rule option', (os) => os.map((o) => o.value).filter(Boolean));
@@ -71,6 +73,8 @@ async function withJs(browser, url, shots) {
   out.slash_focus = await page.evaluate(() => document.activeElement && document.activeElement.id);
   await page.keyboard.press('Escape');
   await page.screenshot({ path: join(shots, 'matrix-index.png') });
+  await page.locator('table.m').first().scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(shots, 'matrix-table.png') });
   // a failing cell, clicked: its detail opens with its bytes
   const link = await page.$('table.m td.f a');
   out.cell_href = await link.getAttribute('href');
