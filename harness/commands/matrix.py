@@ -63,6 +63,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("-k", metavar="EXPR", help="only the variants -k picks, in every check")
     p.add_argument("--timeout", type=float, default=1800.0, metavar="S",
                    help="seconds one implementation's check may take (default 1800)")
+    p.add_argument("--from-json", metavar="MATRIX_JSON",
+                   help="run nothing: write the report (and --peers-doc) anew from a "
+                   "matrix.json")
 
 
 def _targets(args: argparse.Namespace) -> list[impls.Target]:
@@ -84,6 +87,14 @@ def run(args: argparse.Namespace) -> int:
                         ("--producers", args.producers)):
         if value is not None and not Path(value).is_dir():
             raise Fatal(f"{flag} {value}: no such directory")
+    if args.from_json:
+        m = report.load(Path(args.from_json))
+        size = report.write(m, Path(args.out))
+        print(f"report: {Path(args.out) / 'index.html'} ({size / 1e6:.2f} MB)")
+        if args.peers_doc:
+            peers_doc.write(m, Path(args.peers_doc))
+            print(f"wrote {args.peers_doc}")
+        return 0
     targets = _targets(args)
     if args.list:
         for t in targets:

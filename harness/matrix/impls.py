@@ -19,6 +19,8 @@ KIND_WORDS = {"parser": "parser", "parsers": "parser", "client": "client", "clie
               "server": "server", "servers": "server", "producer": "server",
               "producers": "server"}
 
+ALIASES = {"reference-producer": "reference-server"}
+
 
 @dataclass(frozen=True)
 class Target:
@@ -75,7 +77,8 @@ def select(targets: list[Target], only: list[str], skip_slow: bool) -> list[Targ
     """The bundled targets that --only names (an id, a name such as
     `reference`, or a kind: parsers, clients, producers), less the slow ones
     with skip_slow."""
-    words = [w.strip() for item in only for w in item.split(",") if w.strip()]
+    words = [ALIASES.get(w.strip(), w.strip()) for item in only for w in item.split(",")
+             if w.strip()]
     if words:
         known = {t.id for t in targets} | {t.name for t in targets} | set(KIND_WORDS)
         unknown = [w for w in words if w not in known]

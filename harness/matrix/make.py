@@ -3,6 +3,7 @@ their results and write the report (docs/matrix.md)."""
 
 from __future__ import annotations
 
+import json
 import shlex
 import sys
 import tempfile
@@ -57,6 +58,19 @@ def options_record(plan: Plan) -> dict:
             else None}
 
 
+def run_order(targets: list[Target], previous: Path) -> list[Target]:
+    """The order to start the checks in: the longest first, as the last
+    report in the same place timed them (those it did not time first of
+    all), so that a long one does not start last."""
+    seconds: dict[str, float] = {}
+    try:
+        for e in json.loads(previous.read_text(encoding="utf-8")).get("impls", []):
+            seconds[e["id"]] = float(e.get("seconds") or 0)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return list(targets)
+    return sorted(targets, key=lambda t: -seconds.get(t.id, float("inf")))
+
+
 def make(plan: Plan, out: TextIO = sys.stdout) -> tuple[dict, int]:
     """Run the plan, write its report; return the matrix and the exit status
     (0 every implementation ran and every recorded result held, 1 not)."""
@@ -81,9 +95,10 @@ def make(plan: Plan, out: TextIO = sys.stdout) -> tuple[dict, int]:
         print(line, file=out, flush=True)
 
     with tempfile.TemporaryDirectory(prefix="ssespec-matrix-") as scratch:
-        outcomes = run_all(plan.targets, Path(scratch), plan.opts, plan.parallel, done)
+        run_all(run_order(plan.targets, plan.out / "matrix.json"), Path(scratch), plan.opts,
+                plan.parallel, done)
     seconds = time.monotonic() - t0
-    m = build([gathered[o.target.id] for o in outcomes], inputs, started, seconds,
+    m = build([gathered[t.id] for t in plan.targets], inputs, started, seconds,
               options_record(plan))
     size = report.write(m, plan.out)
     not_run = [e for e in m["impls"] if e["not_run"]]

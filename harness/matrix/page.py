@@ -41,7 +41,7 @@ table.m col.c{width:4.6rem}table.m col.k{width:23rem}
 table.m thead th{position:sticky;top:0;z-index:2;font-weight:600;vertical-align:bottom;
 word-break:break-all;font-size:12px}
 table.m th[scope=row],table.m tr.rh th{position:sticky;left:0;z-index:1;background:#fafafa;
-word-break:break-all;font-weight:normal}
+overflow-wrap:anywhere;font-weight:normal}
 table.m thead th:first-child{left:0;z-index:3}
 table.m td{text-align:center;white-space:nowrap;font-size:13px}
 table.m td a{display:block;color:inherit;text-decoration:none}

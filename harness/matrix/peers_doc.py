@@ -22,30 +22,35 @@ def code(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-def _minimal(mini: dict) -> str:
+def _minimal(mini: dict, about: dict[str, str]) -> str:
+    """A minimal case: its id, and its input, or for a scenario or producer
+    case what it is about."""
     out = code(mini["id"])
     inp = mini.get("input")
     if inp:
         if len(inp) > INPUT_SHOWN:
             inp = inp[:INPUT_SHOWN] + " ..."
         out += f" ({mini.get('size', '?')} bytes: {code(inp)})"
+    elif about.get(mini["case"]):
+        out += f" ({about[mini['case']]})"
     return out
 
 
-def _cause(c: dict) -> str:
+def _cause(c: dict, about: dict[str, str]) -> str:
     label = f"**{c['label']}** " if c["label"] else ""
     kind = {"informational": " (an open point: informational)",
             "warning": " (a warning)"}.get(c["verdict"], "")
     rules = ", ".join(c["rules"][:4]) + (", ..." if len(c["rules"]) > 4 else "")
     return (f"- {label}{c['text'] or '(no reason given)'}{kind}. Rule {rules}; minimal case "
-            f"{_minimal(c['minimal'])}.")
+            f"{_minimal(c['minimal'], about)}.")
 
 
-def _section(e: dict) -> list[str]:
+def _section(e: dict, about: dict[str, str]) -> list[str]:
     version = f" {e['version']}" if e.get("version") else ""
     lines = [f"### {e['name']}{version} ({e['kind']})", ""]
     if e.get("description"):
-        lines += [e["description"].rstrip(".") + ".", ""]
+        text = e["description"].rstrip(".")
+        lines += [text[:1].upper() + text[1:] + ".", ""]
     if e["not_run"]:
         return lines + [f"Not run in this matrix: {e['not_run']}", ""]
     s = e.get("summary") or {}
@@ -71,10 +76,10 @@ def _section(e: dict) -> list[str]:
         else:
             lines += ["No divergences.", ""]
         return lines
-    lines += [_cause(c) for c in causes]
+    lines += [_cause(c, about) for c in causes]
     if u:
         lines.append(f"- Not in its recorded results: {u['variants']} variants of {u['cases']} "
-                     f"cases, such as {_minimal(u['minimal'])}: {u['minimal']['reason']}.")
+                     f"cases, such as {_minimal(u['minimal'], about)}: {u['minimal']['reason']}.")
     return lines + [""]
 
 
@@ -95,8 +100,10 @@ def render(m: dict) -> str:
         if not group:
             continue
         out += [f"## {TITLES[kind].capitalize()}", ""]
+        about = {c["name"]: c.get("about", "")
+                 for c in m["suites"].get(kind, {"cases": []})["cases"]}
         for e in group:
-            out += _section(e)
+            out += _section(e, about)
     return "\n".join(out).rstrip("\n") + "\n"
 
 

@@ -191,3 +191,14 @@ def test_help_lists_the_command():
     p = subprocess.run([sys.executable, "-m", "harness", "--help"], cwd=ROOT,
                        capture_output=True, text=True, timeout=60)
     assert "matrix" in p.stdout and "peers-doc" in p.stdout
+
+
+def test_the_longest_checks_of_the_last_report_start_first(tmp_path):
+    ts = [Target(i, i, "parser", i, True) for i in ("a", "b", "c", "d")]
+    last = tmp_path / "matrix.json"
+    assert make.run_order(ts, last) == ts                      # no last report
+    last.write_text('{"impls": [{"id": "a", "seconds": 5}, {"id": "b", "seconds": 50},'
+                    ' {"id": "d", "seconds": 20}]}')
+    assert [t.id for t in make.run_order(ts, last)] == ["c", "b", "d", "a"]
+    last.write_text("not json")
+    assert make.run_order(ts, last) == ts
