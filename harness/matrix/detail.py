@@ -148,7 +148,8 @@ def _cases(m: dict, e: dict) -> str:
         rerun = e["rerun"].replace("ID", "CASE")
         out += ('<h3 id="more">More cases, in short</h3><p class="mut">Their records, chunks '
                 f"and stderr were left out to keep the report small: <code>{esc(rerun)}</code> "
-                'shows them.</p><table class="sum more"><thead><tr><th>verdict</th><th>case, '
+                'shows them.</p><table class="sum more"><colgroup><col style="width:5.5rem">'
+                '<col style="width:32%"><col><col style="width:26%"></colgroup><thead><tr><th>verdict</th><th>case, '
                 "rule, input</th><th>its first variant and reason</th><th>recorded reason</th>"
                 f'</tr></thead><tbody>{"".join(rows)}</tbody></table>')
     return out

@@ -39,7 +39,7 @@ section.kind .wrap{content-visibility:auto;contain-intrinsic-size:auto 80vh}
 table.m{table-layout:fixed}
 table.m col.c{width:4.6rem}table.m col.k{width:23rem}
 table.m thead th{position:sticky;top:0;z-index:2;font-weight:600;vertical-align:bottom;
-word-break:break-all;font-size:12px}
+overflow-wrap:anywhere;font-size:12px}
 table.m th[scope=row],table.m tr.rh th{position:sticky;left:0;z-index:1;background:#fafafa;
 overflow-wrap:anywhere;font-weight:normal}
 table.m thead th:first-child{left:0;z-index:3}
@@ -59,11 +59,12 @@ font:inherit;padding:0 .3rem;margin-right:.2rem}
 #filters{margin:.6rem 0;padding:.4rem .6rem;border:1px solid var(--line);background:#fafafa}
 #filters label{margin-right:1rem}
 .cell{border:1px solid var(--line);padding:.3rem .7rem;margin:.8rem 0;scroll-margin-top:1rem}
-table.more{margin:.4rem 0}table.more td,table.more th{white-space:normal}
+table.more{margin:.4rem 0;width:100%;table-layout:fixed}
+table.more td,table.more th{white-space:normal;overflow-wrap:anywhere}
 .cell:target,tr.cell:target th,tr.cell:target td{outline:3px solid #e37400;background:var(--hi)}
 .var{border-top:1px dashed var(--line);margin-top:.4rem;padding-top:.3rem}
 dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:.1rem .8rem;margin:.3rem 0}
-dl.kv dt{color:var(--mut)}dl.kv dd{margin:0}
+dl.kv dt{color:var(--mut)}dl.kv dd{margin:0;overflow-wrap:anywhere;min-width:0}
 .del{color:#a00}.ins{color:#060}
 .rules dt{font-weight:600;margin-top:.5rem}.rules dd{margin-left:1.2rem}
 """

@@ -52,8 +52,10 @@ def ordered(m: dict) -> list[dict]:
 
 
 def disagree(cells: list[Cell]) -> bool:
-    """The implementations that ran a case do not all give it one verdict."""
-    return len({c.verdict for c in cells if c.verdict != "not run"}) > 1
+    """The implementations that checked a case do not all give it one
+    verdict (one that ran none of its variants, or skipped them all, checked
+    nothing)."""
+    return len({c.verdict for c in cells if c.verdict not in ("not run", "skipped")}) > 1
 
 
 def pass_rate(impl: dict) -> str:

@@ -189,3 +189,10 @@ def test_peers_doc_gives_causes_with_their_minimal_cases(matrix):
     assert "### reference 1.0.0 (parser)" in text
     assert "No failures; the informational variants are open points" in text
     assert peers_doc.code("a`b") == "`` a`b ``"
+
+
+def test_skipped_and_not_run_cells_do_not_disagree():
+    p, f, s, n = (view.Cell(v, {}) for v in ("pass", "fail", "skipped", "not run"))
+    assert not view.disagree([p, s, n, p])
+    assert view.disagree([p, f, s])
+    assert not view.disagree([s, s, n])
