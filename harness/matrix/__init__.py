@@ -3,9 +3,14 @@ and what comes of it (docs/matrix.md).
 
 impls      which implementations a matrix runs (bundled, references, the user's)
 run        running `./ssespec check` for each, a few at a time, in process groups
-inputs     the bytes and files behind a variant id, for the detail pages
-data       matrix.json: the runs' results gathered into one object
+inputs     the bytes and files behind a case name, for the detail pages
 causes     the causes in a baseline's reasons (`A: ...; C: ...`)
-html       index.html and one page per implementation, from matrix.json's data
-peers_doc  docs/peers.md, from matrix.json's data
+data       matrix.json: the runs' results gathered into one object
+view       reading that object back: cells, order, agreement
+page       what the pages share: glyphs, style sheet, frame
+html       index.html
+detail     impl/ID.html, one page per implementation
+report     writing the report's files
+peers_doc  docs/peers.md
+make       all of it, in order, with a line per finished check
 """

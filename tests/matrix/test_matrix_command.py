@@ -202,3 +202,14 @@ def test_the_longest_checks_of_the_last_report_start_first(tmp_path):
     assert [t.id for t in make.run_order(ts, last)] == ["c", "b", "d", "a"]
     last.write_text("not json")
     assert make.run_order(ts, last) == ts
+
+
+def test_a_check_over_its_time_is_stopped_and_shown_not_run(tmp_path):
+    cmd = shlex.join(FIXTURE + ["--hang-on", "*"])
+    t0 = time.monotonic()
+    r = run_matrix(tmp_path / "r", "--only", "reference-parser", "--impl", cmd, "--cases",
+                   str(BASIC_CASES), "--timeout", "8")
+    assert r.rc == 1, r.stdout + r.stderr
+    assert r.impl("parser-1")["not_run"] == "stopped after 8 s (the matrix's --timeout)"
+    assert r.impl("reference-parser")["not_run"] == ""
+    assert time.monotonic() - t0 < 60
