@@ -55,17 +55,20 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="also write the peers page (docs/peers.md) from this matrix")
     p.add_argument("--list", action="store_true",
                    help="list the implementations the matrix would run, and stop")
-    p.add_argument("--cases", metavar="DIR", help="the parser suite's cases (corpus/cases)")
+    p.add_argument("--cases", metavar="DIR", help="a folder of parser cases beside corpus/cases")
     p.add_argument("--scenarios", metavar="DIR",
-                   help="the client suite's scenarios (corpus/scenarios)")
+                   help="a folder of client scenarios beside corpus/scenarios")
     p.add_argument("--producers", metavar="DIR",
-                   help="the producer suite's cases (corpus/producers)")
+                   help="a folder of producer cases beside corpus/producers")
     p.add_argument("-k", metavar="EXPR", help="only the variants -k picks, in every check")
     p.add_argument("--timeout", type=float, default=1800.0, metavar="S",
                    help="seconds one implementation's check may take (default 1800)")
     p.add_argument("--from-json", metavar="MATRIX_JSON",
                    help="run nothing: write the report (and --peers-doc) anew from a "
                    "matrix.json")
+    p.add_argument("--from-check", metavar="RESULTS_JSON",
+                   help="run nothing: write the report of one ./ssespec check --json file "
+                   "(each suite in it a column); ci/check.sh does")
 
 
 def _targets(args: argparse.Namespace) -> list[impls.Target]:
@@ -87,6 +90,11 @@ def run(args: argparse.Namespace) -> int:
                         ("--producers", args.producers)):
         if value is not None and not Path(value).is_dir():
             raise Fatal(f"{flag} {value}: no such directory")
+    if args.from_check:
+        m = make.from_check(Path(args.from_check), Path(args.out))
+        print(f"report: {Path(args.out) / 'index.html'} ({len(m['impls'])} "
+              f"{'suite' if len(m['impls']) == 1 else 'suites'} of {args.from_check})")
+        return 0
     if args.from_json:
         m = report.load(Path(args.from_json))
         size = report.write(m, Path(args.out))

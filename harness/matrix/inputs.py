@@ -55,12 +55,18 @@ def _shown(path: Path) -> str:
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
-class Inputs:
-    """Reads (once each) the case files of one matrix's folders."""
+def _folders(given: Path | list[Path]) -> list[Path]:
+    return list(given) if isinstance(given, list) else [given]
 
-    def __init__(self, cases: Path = CASES, scenarios: Path = SCENARIOS,
-                 producers: Path = PRODUCERS) -> None:
-        self.cases, self.scenarios, self.producers = cases, scenarios, producers
+
+class Inputs:
+    """Reads (once each) the case files of one matrix's folders (each kind
+    may have several: the built-in corpus and the user's, names unique)."""
+
+    def __init__(self, cases: Path | list[Path] = CASES, scenarios: Path | list[Path] = SCENARIOS,
+                 producers: Path | list[Path] = PRODUCERS) -> None:
+        self.cases, self.scenarios = _folders(cases), _folders(scenarios)
+        self.producers = _folders(producers)
         self._seen: dict[tuple[str, str], CaseInput | None] = {}
 
     def get(self, suite: str, name: str) -> CaseInput | None:
@@ -72,17 +78,21 @@ class Inputs:
     def _read(self, suite: str, name: str) -> CaseInput | None:
         if suite == "parser" or (suite == "client" and name.startswith(FROM_CASES)):
             case_name = name[len(FROM_CASES):] if suite == "client" else name
-            path = self.cases / f"{case_name}.case"
-            try:
-                c = load_case(path, self.cases)
-            except (CaseError, ValueError):
-                return None
-            return CaseInput(c.about, _shown(path), c.input, tuple(c.chunks))
-        folder = self.scenarios if suite == "client" else self.producers
-        for ext in (".scenario",) if suite == "client" else (".encode", ".served"):
-            path = folder / f"{name}{ext}"
-            if path.is_file():
-                return _source(path)
+            for root in self.cases:
+                path = root / f"{case_name}.case"
+                if not path.is_file():
+                    continue
+                try:
+                    c = load_case(path, root)
+                except (CaseError, ValueError):
+                    return None
+                return CaseInput(c.about, _shown(path), c.input, tuple(c.chunks))
+            return None
+        for folder in self.scenarios if suite == "client" else self.producers:
+            for ext in (".scenario",) if suite == "client" else (".encode", ".served"):
+                path = folder / f"{name}{ext}"
+                if path.is_file():
+                    return _source(path)
         return None
 
 

@@ -16,7 +16,7 @@ from harness.core.errors import Fatal
 from harness.core.paths import CASES, PRODUCERS, SCENARIOS
 from harness.matrix import peers_doc, report
 from harness.matrix.data import ImplData, build
-from harness.matrix.impls import Target
+from harness.matrix.impls import FLAGS, Target
 from harness.matrix.inputs import Inputs
 from harness.matrix.run import CheckOptions, Outcome, run_all
 
@@ -76,9 +76,10 @@ def make(plan: Plan, out: TextIO = sys.stdout) -> tuple[dict, int]:
     (0 every implementation ran and every recorded result held, 1 not)."""
     if not plan.targets:
         raise Fatal("no implementation selected")
-    inputs = Inputs(Path(plan.opts.cases) if plan.opts.cases else CASES,
-                    Path(plan.opts.scenarios) if plan.opts.scenarios else SCENARIOS,
-                    Path(plan.opts.producers) if plan.opts.producers else PRODUCERS)
+    # a check runs the folders it is given beside the built-in ones
+    inputs = Inputs([CASES, *([Path(plan.opts.cases)] if plan.opts.cases else [])],
+                    [SCENARIOS, *([Path(plan.opts.scenarios)] if plan.opts.scenarios else [])],
+                    [PRODUCERS, *([Path(plan.opts.producers)] if plan.opts.producers else [])])
     print(f"ssespec matrix: {len(plan.targets)} implementations, {plan.parallel} at a time; "
           f"report in {plan.out}", file=out, flush=True)
     started, t0 = time.time(), time.monotonic()
@@ -123,3 +124,42 @@ def make(plan: Plan, out: TextIO = sys.stdout) -> tuple[dict, int]:
               f"entries in {b['file']}", file=out)
     out.flush()
     return m, 1 if not_run or drift else 0
+
+
+def from_check(results: Path, out: Path) -> dict:
+    """The report of one `./ssespec check --json` file (one suite or several,
+    each a column), written into out: what ci/check.sh keeps beside the JSON.
+    The case files are read from the folders the check recorded."""
+    try:
+        data = json.loads(results.read_text(encoding="utf-8"))
+        suites = data["suites"] if "suites" in data else [data]
+        kinds = [s["suite"] for s in suites]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise Fatal(f"{results}: not the JSON of ./ssespec check ({e})") from None
+    if not suites or any(k not in FLAGS for k in kinds):
+        raise Fatal(f"{results}: not the JSON of ./ssespec check (suites {kinds})")
+    folders: dict[str, list[Path]] = {}
+    for s in suites:
+        for kind, dirs in (s.get("folders") or {}).items():
+            folders.setdefault(kind, [])
+            folders[kind] += [Path(d) for d in dirs if Path(d) not in folders[kind]]
+    inputs = Inputs(folders.get("cases") or CASES, folders.get("scenarios") or SCENARIOS,
+                    folders.get("producers") or PRODUCERS)
+    gathered: list[ImplData] = []
+    with tempfile.TemporaryDirectory(prefix="ssespec-report-") as scratch:
+        for n, s in enumerate(suites):
+            adapter = s.get("adapter") or {}
+            command = adapter.get("command")
+            spec = shlex.join(command) if isinstance(command, list) else str(command or "?")
+            base = (s.get("baseline") or {}).get("file")
+            target = Target(f"{s['suite']}-{n + 1}", str(adapter.get("name") or spec), s["suite"],
+                            spec, False, baseline=Path(base) if base else None)
+            part = Path(scratch) / f"{n}.json"
+            part.write_text(json.dumps(s), encoding="utf-8")
+            status = 1 if (s.get("summary") or {}).get("fail") else 0
+            gathered.append(ImplData(Outcome(target, [], status, float(s.get("seconds", 0)),
+                                             part), inputs, CheckOptions()))
+        m = build(gathered, inputs, time.time(), sum(float(s.get("seconds", 0)) for s in suites),
+                  {"from_check": str(results)})
+    report.write(m, out)
+    return m
