@@ -60,6 +60,8 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="a folder of client scenarios beside corpus/scenarios")
     p.add_argument("--producers", metavar="DIR",
                    help="a folder of producer cases beside corpus/producers")
+    p.add_argument("--no-builtin", action="store_true",
+                   help="only the folders given with --cases, --scenarios, --producers")
     p.add_argument("-k", metavar="EXPR", help="only the variants -k picks, in every check")
     p.add_argument("--timeout", type=float, default=1800.0, metavar="S",
                    help="seconds one implementation's check may take (default 1800)")
@@ -113,7 +115,8 @@ def run(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         raise Fatal(f"--out {args.out}: not a directory")
     opts = CheckOptions(expect=not args.no_expect, cases=args.cases, scenarios=args.scenarios,
-                        producers=args.producers, k=args.k, timeout=args.timeout)
+                        producers=args.producers, k=args.k, timeout=args.timeout,
+                        no_builtin=args.no_builtin)
     plan = make.Plan(targets, opts, args.jobs, out,
                      Path(args.peers_doc) if args.peers_doc else None)
     _, status = make.make(plan)

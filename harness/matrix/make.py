@@ -76,10 +76,13 @@ def make(plan: Plan, out: TextIO = sys.stdout) -> tuple[dict, int]:
     (0 every implementation ran and every recorded result held, 1 not)."""
     if not plan.targets:
         raise Fatal("no implementation selected")
-    # a check runs the folders it is given beside the built-in ones
-    inputs = Inputs([CASES, *([Path(plan.opts.cases)] if plan.opts.cases else [])],
-                    [SCENARIOS, *([Path(plan.opts.scenarios)] if plan.opts.scenarios else [])],
-                    [PRODUCERS, *([Path(plan.opts.producers)] if plan.opts.producers else [])])
+    # a check runs the folders it is given beside the built-in ones (unless
+    # --no-builtin, which leaves out the built-in folder of a kind given one)
+    def folders(given: str | None, builtin: Path) -> list[Path]:
+        mine = [Path(given)] if given else []
+        return mine if mine and plan.opts.no_builtin else [builtin, *mine]
+    inputs = Inputs(folders(plan.opts.cases, CASES), folders(plan.opts.scenarios, SCENARIOS),
+                    folders(plan.opts.producers, PRODUCERS))
     print(f"ssespec matrix: {len(plan.targets)} implementations, {plan.parallel} at a time; "
           f"report in {plan.out}", file=out, flush=True)
     started, t0 = time.time(), time.monotonic()

@@ -36,6 +36,7 @@ class CheckOptions:
     scenarios: str | None = None        # --scenarios DIR
     producers: str | None = None        # --producers DIR
     k: str | None = None                # -k EXPR
+    no_builtin: bool = False            # --no-builtin: only the folders given
     build: str = "release"              # --build
     timeout: float = 1800.0             # seconds one check may take before it is stopped
 
@@ -46,6 +47,8 @@ class CheckOptions:
                             ("--producers", self.producers), ("-k", self.k)):
             if value is not None:
                 out += [flag, value]
+        if self.no_builtin:
+            out.append("--no-builtin")
         if self.build != "release":
             out += ["--build", self.build]
         return out

@@ -9,65 +9,13 @@ as the bundled adapters' expect.txt files do."""
 
 from __future__ import annotations
 
-import json
-import shlex
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from suite_env import CASES, ROOT, SCENARIOS
-
-PYTHON = "/usr/bin/python3"
-LITERAL = [PYTHON, str(ROOT / "tests" / "support" / "literal_parser.py")]
-LITERAL_CLIENT = [PYTHON, str(ROOT / "tests" / "support" / "literal_client.py")]
-PARSER_DEFECT = "comment-space-stripped"      # fails the basic case fields/kinds
-CLIENT_DEFECT = "reconnect-after-fail"        # fails the basic scenario fails-404
-BASIC_CASES = CASES / "basic"
-BASIC_SCENARIOS = SCENARIOS / "basic"
-# The literal parser with these defects fails fields/kinds, fields/simple,
-# sizes/large and sizes/no-variants of BASIC_CASES; BASELINE lists all but the
-# last, with reasons naming causes as the bundled adapters' expect.txt do.
-DEFECTS = (PARSER_DEFECT, "trailing-lf-kept")
-BASELINE = """\
-suite parser
-fail           fields/kinds          A: a comment's text loses one leading space; B: the data keeps its trailing LF
-fail           fields/simple@whole   B: the data keeps its trailing LF
-fail           fields/simple         B: the data keeps its trailing LF; Z: a second cause
-fail           sizes/large           B: the data keeps its trailing LF
-informational  open/differs          F7 (open): the harness's own open case
-fail           nothing/here          C: stale
-"""
-
-
-def literal(*defects: str) -> str:
-    return shlex.join(LITERAL + [a for d in defects for a in ("--defect", d)])
-
-
-def literal_client(*defects: str) -> str:
-    return shlex.join(LITERAL_CLIENT + [a for d in defects for a in ("--defect", d)])
-
-
-@dataclass
-class Ran:
-    rc: int
-    stdout: str
-    stderr: str
-    out: Path
-
-    @property
-    def matrix(self) -> dict:
-        return json.loads((self.out / "matrix.json").read_text(encoding="utf-8"))
-
-    def impl(self, name: str) -> dict:
-        return next(e for e in self.matrix["impls"] if e["name"] == name or e["id"] == name)
-
-
-def run_matrix(out: Path, *args: str, timeout: float = 300) -> Ran:
-    cmd = [str(ROOT / "ssespec"), "matrix", "--out", str(out), *args]
-    p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
-                       stdin=subprocess.DEVNULL)
-    return Ran(p.returncode, p.stdout, p.stderr, out)
+from matrix_env import (BASELINE, BASIC_CASES, BASIC_SCENARIOS, CLIENT_DEFECT, DEFECTS,
+                        PARSER_DEFECT, DefectCheck, Ran, literal, literal_client, run_matrix)
+from suite_env import ROOT
 
 
 @pytest.fixture(scope="session")
@@ -76,13 +24,7 @@ def small_matrix(tmp_path_factory) -> Ran:
     return run_matrix(out, "--only", "reference-parser,reference-client",
                       "--impl", literal(PARSER_DEFECT), "--client", literal_client(CLIENT_DEFECT),
                       "--cases", str(BASIC_CASES), "--scenarios", str(BASIC_SCENARIOS),
-                      "--peers-doc", str(out / "peers.md"))
-
-
-@dataclass
-class DefectCheck:
-    json_path: Path
-    baseline: Path
+                      "--no-builtin", "--peers-doc", str(out / "peers.md"))
 
 
 @pytest.fixture(scope="session")
@@ -91,7 +33,7 @@ def defect_check(tmp_path_factory) -> DefectCheck:
     baseline = d / "expect.txt"
     baseline.write_text(BASELINE, encoding="utf-8")
     out = d / "results.json"
-    p = subprocess.run([str(ROOT / "ssespec"), "check", "--impl",
+    p = subprocess.run([str(ROOT / "ssespec"), "check", "--no-builtin", "--impl",
                         literal(*DEFECTS), "--cases",
                         str(BASIC_CASES), "--expect", str(baseline), "--json", str(out), "-q"],
                        cwd=ROOT, capture_output=True, text=True, timeout=120,
@@ -104,7 +46,8 @@ def defect_check(tmp_path_factory) -> DefectCheck:
 def reference_check(tmp_path_factory) -> Path:
     """The reference parser's JSON over BASIC_CASES."""
     out = tmp_path_factory.mktemp("reference") / "results.json"
-    p = subprocess.run([str(ROOT / "ssespec"), "check", "--impl", "reference", "--cases",
+    p = subprocess.run([str(ROOT / "ssespec"), "check", "--no-builtin", "--impl", "reference",
+                        "--cases",
                         str(BASIC_CASES), "--json", str(out), "-q"],
                        cwd=ROOT, capture_output=True, text=True, timeout=300,
                        stdin=subprocess.DEVNULL)

@@ -17,7 +17,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import Ran
+from matrix_env import Ran
 from suite_env import ROOT
 
 from harness.commands.test import RESULTS

@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import (BASIC_CASES, CLIENT_DEFECT, DEFECTS, PARSER_DEFECT, PYTHON, Ran, literal,
-                      run_matrix)
+from matrix_env import (BASIC_CASES, CLIENT_DEFECT, DEFECTS, PARSER_DEFECT, PYTHON, Ran, literal,
+                        run_matrix)
 from suite_env import FIXTURE, ROOT, one_line
 
 from harness.matrix import make
@@ -84,7 +84,7 @@ def test_peers_doc_from_the_json_is_the_same(small_matrix: Ran, tmp_path):
 
 def test_an_implementation_that_cannot_run_is_shown_not_run(tmp_path):
     r = run_matrix(tmp_path / "r", "--only", "reference-parser", "--impl",
-                   shlex.join(FIXTURE + ["--no-hello"]), "--cases", str(BASIC_CASES),
+                   shlex.join(FIXTURE + ["--no-hello"]), "--cases", str(BASIC_CASES), "--no-builtin",
                    "--timeout", "120")
     assert r.rc == 1, r.stdout + r.stderr
     e = r.impl("parser-1")
@@ -164,7 +164,7 @@ def test_a_signal_stops_every_check_and_leaves_nothing(tmp_path, sig):
     cmd = shlex.join([PYTHON, marker, "--hang-on", "*"])
     proc = subprocess.Popen([str(ROOT / "ssespec"), "matrix", "--out", str(tmp_path / "r"),
                              "--only", "reference-parser", "--impl", cmd, "--impl", cmd + " --noisy",
-                             "--cases", str(BASIC_CASES)],
+                             "--cases", str(BASIC_CASES), "--no-builtin"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             # as from a terminal: a pytest worker may have SIGINT ignored,
                             # and an ignored SIGINT is inherited
@@ -208,7 +208,7 @@ def test_a_check_over_its_time_is_stopped_and_shown_not_run(tmp_path):
     cmd = shlex.join(FIXTURE + ["--hang-on", "*"])
     t0 = time.monotonic()
     r = run_matrix(tmp_path / "r", "--only", "reference-parser", "--impl", cmd, "--cases",
-                   str(BASIC_CASES), "--timeout", "8")
+                   str(BASIC_CASES), "--no-builtin", "--timeout", "8")
     assert r.rc == 1, r.stdout + r.stderr
     assert r.impl("parser-1")["not_run"] == "stopped after 8 s (the matrix's --timeout)"
     assert r.impl("reference-parser")["not_run"] == ""

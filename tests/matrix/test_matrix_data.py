@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import BASIC_CASES, literal
+from matrix_env import BASIC_CASES, literal
 from suite_env import ROOT
 
 from harness.matrix import causes, data

@@ -10,7 +10,7 @@ import time
 from html.parser import HTMLParser
 
 import pytest
-from conftest import BASIC_CASES, literal
+from matrix_env import BASIC_CASES, literal
 
 from harness.matrix import data, detail
 from harness.matrix import html as index_html
