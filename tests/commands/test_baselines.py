@@ -135,3 +135,13 @@ def test_results_step_passes_a_run_that_agrees(tmp_path: Path):
                  "suite parser\nfail fields/simple wrong on purpose\n")
     assert test_command.holds(m, tmp_path, BASIC)
     assert not (tmp_path / f"results-{tmp_path.name}-again.json").exists()
+
+
+def test_results_step_leaves_out_the_variants_a_baseline_calls_flaky(tmp_path: Path):
+    m = _adapter(tmp_path, fixture_impl("--wrong-on", "fields/simple*"),
+                 "suite parser\nflaky fields/simple@whole varies\nfail fields/simple wrong\n")
+    assert test_command.holds(m, tmp_path, BASIC)
+    data = json.loads((tmp_path / f"results-{tmp_path.name}.json").read_text())
+    ran = {c["id"] for c in data["cases"]}
+    assert "fields/simple@whole" not in ran and "fields/simple@bytes" in ran
+    assert test_command.disagreements(data)[0] == set()
