@@ -8,7 +8,11 @@ proves that the shipped harness, server and corpus together catch the
 defect.
 
 The run without a defect goes first and alone (all variants, HTTP and
-HTTPS); the defect runs follow four at a time over plain HTTP only. Two
+HTTPS); the defect runs follow four at a time over plain HTTP only, and
+over the hand-written scenarios only (--no-client-cases): each defect
+must be caught by a scenario written for it, not only by a parser case
+served over the wire (tests/client_suite/test_client_suite_cases.py
+covers those). Two
 defects live at the level of TCP reads (a CR and its LF, or a UTF-8
 sequence, split between two reads): they run on the split/ scenarios only,
 so that the client is idle enough for every 30 ms gap between the server's
@@ -37,7 +41,7 @@ from peers_env import LITERAL_CLIENT, ROOT, ssespec_check, tail
 
 SCENARIO_DIR = ROOT / "corpus" / "scenarios"
 OVER_H2 = ["-m", "transport_h2 or transport_h2c"]
-DEFAULT_ARGS = ["-m", "transport_http"]
+DEFAULT_ARGS = ["-m", "transport_http", "--no-client-cases"]
 ARGS = {
     "cr-split-across-reads": ["-k", "split/"],
     "decode-each-read": ["-k", "split/"],
