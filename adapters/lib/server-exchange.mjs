@@ -1,7 +1,11 @@
-// A hand test of this folder's server adapter (docs/server-adapter-protocol.md),
-// with no dependencies beyond Node.js: `node test-exchange.mjs`.
+// A hand test of a server adapter (docs/server-adapter-protocol.md), with no
+// dependencies beyond Node.js:
 //
-// It starts `node adapter.mjs`, reads the hello line, and
+//   node adapters/lib/server-exchange.mjs adapters/h3        # a bundled adapter's folder
+//   node adapters/lib/server-exchange.mjs -- node my-adapter.mjs --flag   # any command
+//
+// (-v before the adapter also prints every line exchanged.) A folder runs
+// `node adapter.mjs` in it. The test reads the hello line, and
 //  - sends encode requests (plain data, line breaks in data, injection
 //    attempts through event, id and comment, an id with U+0000, retry 0, ...)
 //    and decodes each answer with a literal WHATWG event-stream parser, so
@@ -14,15 +18,29 @@
 //  - closes stdin and checks the adapter exits with status 0.
 //
 // Exit status 0 when every protocol check passed (what the library encodes
-// is printed, not judged: that is the suite's job), 1 otherwise.
+// is printed, not judged: that is the suite's job), 1 otherwise, 2 for bad
+// arguments.
 
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { statSync } from 'node:fs';
 
-const DIR = fileURLToPath(new URL('.', import.meta.url));
-const verbose = process.argv.includes('-v');
+const USAGE = 'usage: node server-exchange.mjs [-v] (ADAPTER_FOLDER | -- COMMAND [ARG...])';
+const args = process.argv.slice(2);
+const verbose = args[0] === '-v';
+if (verbose) args.shift();
+let command;
+let cwd;
+if (args[0] === '--' && args.length > 1) {
+  command = args.slice(1);
+} else if (args.length === 1 && statSync(args[0], { throwIfNoEntry: false })?.isDirectory()) {
+  command = [process.execPath, 'adapter.mjs'];
+  cwd = args[0];
+} else {
+  console.error(args.length === 1 ? `${args[0]}: not a folder\n${USAGE}` : USAGE);
+  process.exit(2);
+}
 
 // ---------------------------------------------------------------- cases
 
@@ -48,7 +66,14 @@ const CASES = [
 
 // ---------------------------------------------------------------- the adapter
 
-const child = spawn(process.execPath, ['adapter.mjs'], { cwd: DIR, stdio: ['pipe', 'pipe', 'inherit'] });
+const child = spawn(command[0], command.slice(1), { cwd, stdio: ['pipe', 'pipe', 'inherit'] });
+child.on('error', (err) => {
+  console.log(`FAIL cannot start ${command.join(' ')}: ${err.message}`);
+  process.exit(1);
+});
+// A write to an adapter that has exited (EPIPE) is not the news: its exit is,
+// and the exit handler below reports it.
+child.stdin.on('error', () => {});
 const lines = readline.createInterface({ input: child.stdout, crlfDelay: Infinity });
 const waiters = [];
 const seen = [];
@@ -430,15 +455,27 @@ if (hello.url) {
   }
   send({ cmd: 'end', stream: 's2' });
 
-  // A command that comes before its request is held until the request does.
+  // A command that comes before its request: the bundled adapters hold it
+  // until the request does. The protocol does not say (ssespec sends a
+  // stream's commands only after its request report), so failing it or
+  // dropping it is a note, not a failure.
   send({ cmd: 'send', stream: 'early', messages: [{ data: 'early bird' }] });
   await new Promise((r) => setTimeout(r, 100));
   const early = rawGet(host, port, withId('early'));
   try {
     await next((o) => o.stream === 'early' && o.kind === 'request', 'the request report for early');
-    const r = await next((o) => o.stream === 'early' && o.kind !== 'request', 'the sent report for early');
-    check(r.kind === 'sent' && r.count === 1, `a send before the request is done once it arrives (${JSON.stringify(r)})`);
-    await waitFor(() => early.body.includes('early bird'), 2000, 'early data');
+    let r = null;
+    try {
+      r = await next((o) => o.stream === 'early', 'a report for the early send', 2000);
+    } catch {
+      console.log('     a send before its request was dropped: allowed, ssespec never sends one');
+    }
+    if (r?.kind === 'failure') {
+      console.log(`     a send before its request failed (${JSON.stringify(r.message)}): allowed, ssespec never sends one`);
+    } else if (r) {
+      check(r.kind === 'sent' && r.count === 1, `a send before the request is done once it arrives (${JSON.stringify(r)})`);
+      await waitFor(() => early.body.includes('early bird'), 2000, 'early data');
+    }
   } catch (err) {
     fail(err.message);
   }
@@ -449,8 +486,14 @@ if (hello.url) {
   // Commands for a stream that is not open.
   send({ cmd: 'end', stream: 'never-opened' });
   send({ cmd: 'frobnicate', stream: 'x' });
-  const bad = await next((o) => o.stream === 'x', 'a failure for an unknown command');
-  check(bad.kind === 'failure', `an unknown command is a failure (${JSON.stringify(bad)})`);
+  // The protocol does not say what answers an unknown command (ssespec never
+  // sends one): a failure report is checked, silence is a note.
+  try {
+    const bad = await next((o) => o.stream === 'x', 'a failure for an unknown command', 2000);
+    check(bad.kind === 'failure', `an unknown command is a failure (${JSON.stringify(bad)})`);
+  } catch {
+    console.log('     an unknown command gets no report within 2 s: allowed, ssespec never sends one');
+  }
 
   // What the library does (reported, not judged): an end before any
   // message, and a client that leaves before any message.
