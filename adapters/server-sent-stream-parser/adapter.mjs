@@ -1,7 +1,8 @@
 // ssespec parser adapter for the npm package @server-sent-stream/parser
 // (pinned in package.json).
 //
-// Speaks the parser adapter protocol (docs/adapter-protocol.md) on
+// Speaks the parser adapter protocol (docs/adapter-protocol.md,
+// through ../lib/parser-protocol.mjs) on
 // stdin/stdout. The library parses text and leaves decoding to its user; its
 // README says to use a streaming decoder such as `TextDecoderStream`. So each
 // request gets a fresh streaming TextDecoder and a fresh EventStreamParser,
@@ -11,7 +12,8 @@
 // Run `npm ci` in this folder first (the harness does it on first use).
 
 import { readFileSync } from 'node:fs';
-import readline from 'node:readline';
+
+import { runParserAdapter } from '../lib/parser-protocol.mjs';
 
 const NAME = '@server-sent-stream/parser';
 
@@ -26,10 +28,6 @@ try {
     `server-sent-stream-parser adapter: cannot load the library (${err.message}); run \`npm ci\` in ${new URL('.', import.meta.url).pathname}\n`,
   );
   process.exit(2);
-}
-
-function send(obj) {
-  process.stdout.write(JSON.stringify(obj) + '\n');
 }
 
 function runCase(chunks) {
@@ -51,34 +49,10 @@ function runCase(chunks) {
   return records;
 }
 
-send({
-  hello: {
-    name: NAME,
-    version: libVersion,
-    // Only events: the library has no callback for retry or comments, and
-    // no public last event ID (its lastEventId field is private).
-    reports: ['event'],
-  },
-});
-
-const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity, terminal: false });
-rl.on('line', (line) => {
-  if (line.trim() === '') return;
-  let caseName = null;
-  try {
-    const req = JSON.parse(line);
-    caseName = req.case;
-    const chunks = req.chunks.map((b64) => Buffer.from(b64, 'base64'));
-    let records;
-    try {
-      records = runCase(chunks);
-    } catch (err) {
-      send({ case: caseName, error: `${NAME} threw: ${err && err.stack ? err.stack : err}` });
-      return;
-    }
-    send({ case: caseName, records });
-  } catch (err) {
-    send({ case: caseName, error: `adapter: bad request: ${err.message}` });
-  }
-});
-rl.on('close', () => process.exit(0));
+runParserAdapter(NAME, {
+  name: NAME,
+  version: libVersion,
+  // Only events: the library has no callback for retry or comments, and
+  // no public last event ID (its lastEventId field is private).
+  reports: ['event'],
+}, runCase);
