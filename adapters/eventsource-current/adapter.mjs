@@ -14,7 +14,7 @@
 
 import { createRequire } from 'node:module';
 
-import { die, runClientAdapter } from '../lib/client-protocol.mjs';
+import { die, eventSourceStreams, runClientAdapter } from '../lib/client-protocol.mjs';
 
 // ---------------------------------------------------------------- the library
 
@@ -43,30 +43,4 @@ function hello(lib) {
 
 const EventSourceOf = (lib) => lib.mod.EventSource;
 
-// One EventSource per stream with default options, the way an application
-// would write it; handlers as the standard names them.
-function openStream(lib, url, types, report, note) {
-  const es = new (EventSourceOf(lib))(url);
-  es.onopen = (ev) => {
-    if (typeof ev?.data === 'string') return; // a message event named "open"
-    report({ kind: 'open' });
-  };
-  es.onerror = (ev) => {
-    if (typeof ev?.data === 'string') return; // a message event named "error"
-    // readyState as the client has it while its error event is dispatched.
-    report({ kind: 'error', readyState: es.readyState });
-    const detail = [ev?.status, ev?.code, ev?.message].filter((x) => x !== undefined && x !== '').join(' ');
-    if (detail) note(`error event: ${detail}`);
-  };
-  for (const type of types) {
-    es.addEventListener(type, (ev) => {
-      // A listener for a type named "open" or "error" also sees the
-      // client's own events of that name: only messages are events.
-      if (typeof ev?.data !== 'string') return;
-      report({ kind: 'event', type: ev.type, data: ev.data, lastEventId: ev.lastEventId });
-    });
-  }
-  return { close: () => es.close() };
-}
-
-await runClientAdapter('eventsource-current', import.meta.url, { load, hello, openStream });
+await runClientAdapter('eventsource-current', import.meta.url, { load, hello, openStream: eventSourceStreams(EventSourceOf) });

@@ -3,7 +3,8 @@
 // Node.js library imports this module, writes its library part (load(): the
 // library and its version; hello(lib): the hello's fields; openStream(lib,
 // url, types, report, note): one client, reporting what it sees) and calls
-// runClientAdapter(). This module writes the hello, reads `open` and
+// runClientAdapter() (eventSourceStreams() is the openStream of a library
+// with the standard EventSource interface). This module writes the hello, reads `open` and
 // `close` commands on stdin, writes reports on stdout for many streams at
 // once, and makes Node.js trust the test CA of SSESPEC_CA_FILE.
 
@@ -37,6 +38,36 @@ globalThis.console = new Console({ stdout: process.stderr, stderr: process.stder
 export function runClientAdapter(name, self, library) {
   ADAPTER = name;
   return withTrust(self, library);
+}
+
+// The openStream of an adapter whose library has the standard EventSource
+// interface (classOf(lib) gives the constructor): one EventSource per stream
+// with default options, the way an application would write it; handlers as
+// the standard names them.
+export function eventSourceStreams(classOf) {
+  return (lib, url, types, report, note) => {
+    const es = new (classOf(lib))(url);
+    es.onopen = (ev) => {
+      if (typeof ev?.data === 'string') return; // a message event named "open"
+      report({ kind: 'open' });
+    };
+    es.onerror = (ev) => {
+      if (typeof ev?.data === 'string') return; // a message event named "error"
+      // readyState as the client has it while its error event is dispatched.
+      report({ kind: 'error', readyState: es.readyState });
+      const detail = [ev?.status, ev?.code, ev?.message].filter((x) => x !== undefined && x !== '').join(' ');
+      if (detail) note(`error event: ${detail}`);
+    };
+    for (const type of types) {
+      es.addEventListener(type, (ev) => {
+        // A listener for a type named "open" or "error" also sees the
+        // client's own events of that name: only messages are events.
+        if (typeof ev?.data !== 'string') return;
+        report({ kind: 'event', type: ev.type, data: ev.data, lastEventId: ev.lastEventId });
+      });
+    }
+    return { close: () => es.close() };
+  };
 }
 
 // ---------------------------------------------------------------- the adapter
