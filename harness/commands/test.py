@@ -12,7 +12,9 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -158,34 +160,60 @@ def _recorded_results(slow: bool) -> bool:
     third-party client's verdict can hang on timing under load, so one that
     agrees on the second run is reported by name and let pass; one that
     disagrees twice, and any stale entry, fails the step. Slow adapters
-    (browsers, own runtimes) only with --slow."""
-    ok = True
+    (browsers, own runtimes) only with --slow.
+
+    Two lanes run side by side: the client adapters (which mostly wait on
+    the clock) one after another in one, the parser and server adapters
+    (which mostly compute) in the other. Each check's output is printed
+    whole when it ends."""
+    lanes: dict[bool, list[bundled.Manifest]] = {True: [], False: []}
     for m in bundled.manifests().values():
         if not m.baseline.exists() or (m.slow and not slow):
             if m.slow and not slow:
                 print(f"ssespec: {m.name}: slow, left out (./ssespec test --slow runs it)")
             continue
-        ok = holds(m) and ok
-    return ok
+        lanes[m.kind == "client"].append(m)
+    with ThreadPoolExecutor(2) as pool:
+        done = [pool.submit(lambda ms: [holds(m) for m in ms], ms) for ms in lanes.values()]
+        return all(all(f.result()) for f in done)
 
 
 _FLAG = {"parser": "--impl", "client": "--client", "server": "--server"}
+_PRINTING = threading.Lock()   # one adapter's output at a time
 
 
 def _shown(path: Path) -> str:
     return os.path.relpath(path, ROOT) if path.is_relative_to(ROOT) else str(path)
 
 
-def _check_against_baseline(m: bundled.Manifest, out: Path, k: str | None = None,
+class _Output:
+    """What one adapter's checks print, held back and printed whole."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[str, bool]] = []
+
+    def say(self, text: str, err: bool = False) -> None:
+        self.parts.append((text, err))
+
+    def flush(self) -> None:
+        with _PRINTING:
+            for text, err in self.parts:
+                print(text, file=sys.stderr if err else sys.stdout, flush=True)
+        self.parts = []
+
+
+def _check_against_baseline(m: bundled.Manifest, out: Path, said: _Output, k: str | None = None,
                             extra: tuple[str, ...] = ()) -> tuple[int, dict | None]:
     """One `check` of adapter m (its name, or a command) with its baseline:
     the exit status and the JSON (None when the run wrote none: the adapter
-    or the check broke, as said above). extra: more `check` arguments."""
+    or the check broke, as its output says). extra: more `check` arguments."""
     out.unlink(missing_ok=True)
-    rc = _call([str(ROOT / "ssespec"), "check", _FLAG[m.kind], m.name, "--expect",
-                _shown(m.baseline), "--json", str(out), "-q", *extra,
-                *(["-k", k] if k else [])])
-    return rc, (json.loads(out.read_text()) if out.exists() else None)
+    cmd = [str(ROOT / "ssespec"), "check", _FLAG[m.kind], m.name, "--expect", _shown(m.baseline),
+           "--json", str(out), "-q", *extra, *(["-k", k] if k else [])]
+    p = subprocess.run(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, errors="replace")
+    said.say(f"$ {' '.join(cmd)}\n{p.stdout.rstrip()}")
+    return p.returncode, (json.loads(out.read_text()) if out.exists() else None)
 
 
 def disagreements(data: dict) -> tuple[set[str], list[str]]:
@@ -204,27 +232,35 @@ def disagreements(data: dict) -> tuple[set[str], list[str]]:
 
 def holds(m: bundled.Manifest, out: Path = RESULTS, extra: tuple[str, ...] = ()) -> bool:
     """Whether adapter m's run agrees with its recorded results (see
-    _recorded_results); out: the folder for the runs' JSON."""
+    _recorded_results); out: the folder for the runs' JSON. Prints what it
+    did when it is done."""
+    said = _Output()
+    try:
+        return _holds(m, out, extra, said)
+    finally:
+        said.flush()
+
+
+def _holds(m: bundled.Manifest, out: Path, extra: tuple[str, ...], said: _Output) -> bool:
     where = _shown(m.baseline)
     label = m.dir.name
     # a variant the baseline calls flaky agrees with it whatever its verdict:
     # it is not run here (a slow one would only cost time; the matrix runs it)
     flaky = sorted({e.selector for e in expect.load(m.baseline).entries
                     if e.verdict == expect.FLAKY and e.kind != "rule"})
-    rc, data = _check_against_baseline(m, out / f"results-{label}.json",
+    rc, data = _check_against_baseline(m, out / f"results-{label}.json", said,
                                        f"not ({' or '.join(flaky)})" if flaky else None, extra)
     if data is None:
         return False
     ids, stale = disagreements(data)
     stale = [s for s in stale if s.split(" (line ")[0] not in flaky]
     if stale:
-        print(f"ssespec: {label}: stale entries in {where} (they match no variant): "
-              f"{', '.join(stale)}", file=sys.stderr)
+        said.say(f"ssespec: {label}: stale entries in {where} (they match no variant): "
+                 f"{', '.join(stale)}", err=True)
     if not ids:
         return rc == 0 and not stale
-    print(f"ssespec: {label}: {len(ids)} variants disagree with {where}; running them once more",
-          flush=True)
-    _, again = _check_against_baseline(m, out / f"results-{label}-again.json",
+    said.say(f"ssespec: {label}: {len(ids)} variants disagree with {where}; running them once more")
+    _, again = _check_against_baseline(m, out / f"results-{label}-again.json", said,
                                        " or ".join(sorted(ids)), extra)
     if again is None:
         return False
@@ -232,12 +268,12 @@ def holds(m: bundled.Manifest, out: Path = RESULTS, extra: tuple[str, ...] = ())
     twice = sorted((ids - ran) | (ids & disagreements(again)[0]))
     settled = sorted(ids - set(twice))
     if settled:
-        print(f"ssespec: {label}: agreed with the recorded results on a second run (a verdict "
-              f"that varies with timing; mark it flaky in {where} if it recurs): "
-              f"{', '.join(settled)}")
+        said.say(f"ssespec: {label}: agreed with the recorded results on a second run (a verdict "
+                 f"that varies with timing; mark it flaky in {where} if it recurs): "
+                 f"{', '.join(settled)}")
     if twice:
-        print(f"ssespec: {label}: the recorded results no longer hold (twice): "
-              f"{', '.join(twice)}; update {where} (--write-expect) and its doc", file=sys.stderr)
+        said.say(f"ssespec: {label}: the recorded results no longer hold (twice): "
+                 f"{', '.join(twice)}; update {where} (--write-expect) and its doc", err=True)
     return not twice and not stale
 
 
