@@ -4,8 +4,9 @@
 #   path/to/ssespec/ci/check.sh [--results DIR] CHECK-ARGUMENTS...
 #
 # Runs `ssespec check CHECK-ARGUMENTS` and keeps what a CI job archives in
-# DIR (default ssespec-results): results.json, results.xml (JUnit) and
-# results.sarif. When a tool check needs is missing and the job is not root
+# DIR (default ssespec-results): results.json, results.xml (JUnit),
+# results.sarif, and report/index.html (the HTML report: `ssespec matrix
+# --from-check`, a static page to open from disk). When a tool check needs is missing and the job is not root
 # but may sudo, it is installed first (`ssespec setup`). The summary and the
 # failures go to the log (--quiet); the exit status is check's: 0 nothing
 # failed (with --expect: nothing the baseline does not expect), 1 something
@@ -29,5 +30,9 @@ fi
 "$ssespec" check "$@" --quiet --json "$results/results.json" --junit "$results/results.xml" \
   --sarif "$results/results.sarif"
 status=$?
+if [ -f "$results/results.json" ]; then
+  "$ssespec" matrix --from-check "$results/results.json" --out "$results/report" >&2 ||
+    echo "ci/check.sh: no HTML report" >&2
+fi
 echo "ci/check.sh: exit status $status; results in $results/" >&2
 exit "$status"

@@ -128,6 +128,11 @@ static void cmd_open(adapter *ad, json_value *root, const char *id, size_t id_le
     failure(ad, id, id_len, "the URL contains a NUL character");
     return;
   }
+  json_value *h2c = json_get(root, "h2c"); /* an ssespec extension of version 1 */
+  if (h2c && h2c->type != JSON_BOOL) {
+    failure(ad, id, id_len, "\"h2c\" must be true or false");
+    return;
+  }
   json_value *types = json_get(root, "types");
   es_type tv[MAX_TYPES];
   size_t nt = 0;
@@ -166,6 +171,7 @@ static void cmd_open(adapter *ad, json_value *root, const char *id, size_t id_le
   es_handlers h = {on_open, on_event, on_error};
   char err[256];
   st->src = es_open(ad->loop, url->str, tv, nt, &h, st, err, sizeof err);
+  if (st->src && h2c && h2c->len) es_set_h2c(st->src, 1);
   /* the stream is kept even when the client could not be created, so that
    * the harness's later close gets its "closed" */
   st->next = ad->streams;
@@ -346,6 +352,10 @@ int main(int argc, char **argv) {
   jw_array_end(&ad.out);
   jw_key(&ad.out, "max_streams");
   jw_int(&ad.out, MAX_STREAMS);
+  jw_key(&ad.out, "h2"); /* HTTP/2 over TLS when ALPN picks h2 */
+  jw_bool(&ad.out, 1);
+  jw_key(&ad.out, "h2c"); /* cleartext HTTP/2 with prior knowledge, for opens with "h2c": true */
+  jw_bool(&ad.out, 1);
   jw_object_end(&ad.out);
   jw_object_end(&ad.out);
   if (ad.out.err != JW_OK || rep_flush_line(&ad.out, 1) < 0) {

@@ -12,6 +12,15 @@
  *   CS_HEAD     reading the response head
  *   CS_BODY     the connection was announced; the body goes to the parser
  *
+ * Over HTTP/2 (ALPN h2 over TLS, or cleartext with prior knowledge) the
+ * connection carries one request stream, and a source goes from CS_CONNECT
+ * or CS_TLS straight to CS_HEAD (the request is handed to nghttp2, which
+ * writes it out with the connection preface); CS_HEAD and CS_BODY mean the
+ * same. The end of the stream (END_STREAM, RST_STREAM, a GOAWAY that
+ * refuses it, the connection closing) plays the part of the end of an
+ * HTTP/1.1 body. See "HTTP/2" below for how nghttp2's callbacks are kept
+ * apart from the handlers.
+ *
  * and the readyState is the standard's. The standard's three steps map to:
  *   announce   (200 + text/event-stream)    readyState OPEN, on_open
  *   reestablish (network error, end of body) close, readyState CONNECTING,
@@ -50,6 +59,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+
+#include <nghttp2/nghttp2.h>
 
 #define ES_USER_AGENT "ssespec-reference-client/1.0.0"
 #define READ_BUF 16384
@@ -96,8 +107,11 @@ struct es_source {
   int last_errno;
   char *req;
   size_t req_len, req_off;
-  int64_t deadline; /* monotonic ms of the reconnection, or -1 */
-  int more;         /* TLS holds decrypted bytes epoll cannot see: read next turn */
+  int64_t deadline;  /* monotonic ms of the reconnection, or -1 */
+  int more;          /* TLS holds decrypted bytes epoll cannot see: read next turn */
+  struct h2conn *h2; /* the HTTP/2 session of the connection, or NULL (HTTP/1.1) */
+  int h2c;           /* http URLs: cleartext HTTP/2 with prior knowledge */
+  const char *proto; /* "http/1.1" or "h2": the last request's protocol, or NULL */
   int dead;
   watch w;
 };
@@ -112,6 +126,8 @@ struct es_loop {
   int depth; /* > 0 while dispatching */
   void (*log)(void *user, const char *msg);
   void *log_user;
+  nghttp2_session_callbacks *h2_cbs; /* shared by every HTTP/2 session of the loop */
+  nghttp2_option *h2_opt;
   char rbuf[READ_BUF];
 };
 
@@ -135,6 +151,9 @@ static void set_err(char *err, size_t errsize, const char *fmt, ...) {
 }
 
 /* ------------------------------------------------------------ the loop */
+
+static int h2_loop_init(es_loop *l);
+static void h2_conn_free(struct h2conn *h);
 
 es_loop *es_loop_new(const es_options *opt, char *err, size_t errsize) {
   es_loop *l = calloc(1, sizeof *l);
@@ -165,6 +184,16 @@ es_loop *es_loop_new(const es_options *opt, char *err, size_t errsize) {
   SSL_CTX_set_options(l->ssl_ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 #endif
   SSL_CTX_set_default_verify_paths(l->ssl_ctx);
+  /* ALPN: HTTP/2 when the server picks it, else HTTP/1.1 (returns 0 on success) */
+  static const unsigned char alpn[] = "\x02h2\x08http/1.1";
+  if (SSL_CTX_set_alpn_protos(l->ssl_ctx, alpn, sizeof alpn - 1) != 0) {
+    set_err(err, errsize, "cannot set up ALPN");
+    goto fail;
+  }
+  if (h2_loop_init(l) < 0) {
+    set_err(err, errsize, "cannot set up HTTP/2 (out of memory)");
+    goto fail;
+  }
   if (opt && opt->ca_file && opt->ca_file[0]) {
     if (SSL_CTX_load_verify_locations(l->ssl_ctx, opt->ca_file, NULL) != 1) {
       unsigned long e = ERR_get_error();
@@ -178,6 +207,8 @@ es_loop *es_loop_new(const es_options *opt, char *err, size_t errsize) {
   ERR_clear_error();
   return l;
 fail:
+  if (l->h2_cbs) nghttp2_session_callbacks_del(l->h2_cbs);
+  if (l->h2_opt) nghttp2_option_del(l->h2_opt);
   if (l->ssl_ctx) SSL_CTX_free(l->ssl_ctx);
   close(l->epfd);
   free(l);
@@ -257,6 +288,8 @@ void es_loop_free(es_loop *l) {
   for (watch *w = l->watches; w; w = w->next) w->dead = 1;
   l->depth = 0;
   sweep(l);
+  nghttp2_session_callbacks_del(l->h2_cbs);
+  nghttp2_option_del(l->h2_opt);
   SSL_CTX_free(l->ssl_ctx);
   close(l->epfd);
   free(l);
@@ -273,6 +306,10 @@ static void set_interest(es_source *s, uint32_t events) {
 
 static void close_conn(es_source *s) {
   s->more = 0;
+  if (s->h2) { /* never from inside nghttp2: its callbacks only take notes */
+    h2_conn_free(s->h2);
+    s->h2 = NULL;
+  }
   if (s->ssl) {
     SSL_free(s->ssl);
     s->ssl = NULL;
@@ -330,6 +367,7 @@ static void network_error(es_source *s, const char *fmt, ...) {
 
 static void try_next_addr(es_source *s);
 static void send_step(es_source *s);
+static void h2_start(es_source *s);
 
 static int build_request(es_source *s) {
   size_t idlen = 0;
@@ -371,6 +409,7 @@ static void start_request(es_source *s) {
     return;
   }
   s->cs = CS_SEND;
+  s->proto = "http/1.1";
   send_step(s);
 }
 
@@ -397,7 +436,13 @@ static void tls_step(es_source *s) {
   errno = 0;
   int rc = SSL_connect(s->ssl);
   if (rc == 1) {
-    start_request(s);
+    const unsigned char *alpn = NULL;
+    unsigned alpn_len = 0;
+    SSL_get0_alpn_selected(s->ssl, &alpn, &alpn_len);
+    if (alpn_len == 2 && memcmp(alpn, "h2", 2) == 0)
+      h2_start(s);
+    else
+      start_request(s);
     return;
   }
   int e = SSL_get_error(s->ssl, rc);
@@ -411,7 +456,10 @@ static void tls_step(es_source *s) {
 
 static void connected(es_source *s) {
   if (!s->cur.tls) {
-    start_request(s);
+    if (s->h2c || s->loop->opt.h2c_prior_knowledge)
+      h2_start(s);
+    else
+      start_request(s);
     return;
   }
   s->ssl = SSL_new(s->loop->ssl_ctx);
@@ -624,8 +672,8 @@ static void follow_redirect(es_source *s, const hr_head *h, long li) {
   connect_cur(s);
 }
 
-static void handle_head(es_source *s) {
-  const hr_head *h = hr_get_head(&s->hr);
+/* The final response head, over HTTP/1.1 or HTTP/2 (reason empty). */
+static void handle_head(es_source *s, const hr_head *h) {
   char why[300];
   if (is_redirect(h->status)) {
     long li = hr_find_field(h, "location", 0);
@@ -638,8 +686,9 @@ static void handle_head(es_source *s) {
     return;
   }
   if (h->status != 200) {
-    snprintf(why, sizeof why, "%s answered %d %.*s", s->cur.href, h->status,
-             (int)(h->reason.len > 60 ? 60 : h->reason.len), h->reason.ptr);
+    snprintf(why, sizeof why, "%s answered %d%s%.*s", s->cur.href, h->status,
+             h->reason.len ? " " : "", (int)(h->reason.len > 60 ? 60 : h->reason.len),
+             h->reason.ptr ? h->reason.ptr : "");
     fail_connection(s, why);
     return;
   }
@@ -672,7 +721,7 @@ static void process_input(es_source *s, const char *data, size_t n) {
     pos += used;
     if (rc == HR_AGAIN) return;
     if (rc == HR_HEAD) {
-      handle_head(s);
+      handle_head(s, hr_get_head(&s->hr));
     } else if (rc == HR_BODY) {
       if (s->cs != CS_BODY) return;
       int pr = sse_parser_feed(&s->parser, body, blen);
@@ -719,58 +768,544 @@ static void handle_eof(es_source *s, const char *how) {
   }
 }
 
-static void read_step(es_source *s) {
+/* What conn_read found. */
+enum { RD_DATA, RD_AGAIN, RD_WANT_WRITE, RD_END };
+
+/* Read from the connection (TLS or not) into the loop's buffer: RD_DATA
+ * with *n bytes, RD_AGAIN (nothing now), RD_WANT_WRITE (TLS must write
+ * first) or RD_END (closed or broken; why in how). */
+static int conn_read(es_source *s, size_t *n, char *how, size_t howsize) {
   es_loop *l = s->loop;
+  if (s->ssl) {
+    ERR_clear_error();
+    errno = 0;
+    int r = SSL_read(s->ssl, l->rbuf, sizeof l->rbuf);
+    if (r > 0) {
+      *n = (size_t)r;
+      return RD_DATA;
+    }
+    int e = SSL_get_error(s->ssl, r);
+    if (e == SSL_ERROR_WANT_READ) return RD_AGAIN;
+    if (e == SSL_ERROR_WANT_WRITE) return RD_WANT_WRITE;
+    unsigned long ee = e == SSL_ERROR_ZERO_RETURN ? 0 : ERR_get_error();
+    if (e == SSL_ERROR_ZERO_RETURN) {
+      snprintf(how, howsize, "the connection closed");
+    } else if (ee) {
+      char eb[160];
+      ERR_error_string_n(ee, eb, sizeof eb);
+      snprintf(how, howsize, "TLS error: %s", eb);
+    } else {
+      snprintf(how, howsize, "the connection broke: %s", errno ? strerror(errno) : "end of file");
+    }
+    return RD_END;
+  }
+  ssize_t r = recv(s->fd, l->rbuf, sizeof l->rbuf, 0);
+  if (r > 0) {
+    *n = (size_t)r;
+    return RD_DATA;
+  }
+  if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return RD_AGAIN;
+  if (r < 0)
+    snprintf(how, howsize, "the connection broke: %s", strerror(errno));
+  else
+    snprintf(how, howsize, "the connection closed");
+  return RD_END;
+}
+
+static void read_step(es_source *s) {
   unsigned gen = s->gen;
   if (s->events != EPOLLIN) set_interest(s, EPOLLIN);
   for (int i = 0; i < MAX_READS; i++) {
-    if (s->ssl) {
-      ERR_clear_error();
-      errno = 0;
-      int n = SSL_read(s->ssl, l->rbuf, sizeof l->rbuf);
-      if (n <= 0) {
-        int e = SSL_get_error(s->ssl, n);
-        if (e == SSL_ERROR_WANT_READ) return;
-        if (e == SSL_ERROR_WANT_WRITE) {
-          set_interest(s, EPOLLOUT);
-          return;
-        }
-        if (e == SSL_ERROR_ZERO_RETURN) {
-          handle_eof(s, "the connection closed");
-        } else {
-          unsigned long ee = ERR_get_error();
-          char how[200];
-          if (ee) {
-            char eb[160];
-            ERR_error_string_n(ee, eb, sizeof eb);
-            snprintf(how, sizeof how, "TLS error: %s", eb);
-          } else {
-            snprintf(how, sizeof how, "the connection broke: %s",
-                     errno ? strerror(errno) : "end of file");
-          }
-          handle_eof(s, how);
-        }
-        return;
-      }
-      process_input(s, l->rbuf, (size_t)n);
-    } else {
-      ssize_t n = recv(s->fd, l->rbuf, sizeof l->rbuf, 0);
-      if (n < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
-        char how[200];
-        snprintf(how, sizeof how, "the connection broke: %s", strerror(errno));
-        handle_eof(s, how);
-        return;
-      }
-      if (n == 0) {
-        handle_eof(s, "the connection closed");
-        return;
-      }
-      process_input(s, l->rbuf, (size_t)n);
+    size_t n = 0;
+    char how[200];
+    int rc = conn_read(s, &n, how, sizeof how);
+    if (rc == RD_AGAIN) return;
+    if (rc == RD_WANT_WRITE) {
+      set_interest(s, EPOLLOUT);
+      return;
     }
+    if (rc == RD_END) {
+      handle_eof(s, how);
+      return;
+    }
+    process_input(s, s->loop->rbuf, n);
     if (s->dead || s->gen != gen || (s->cs != CS_HEAD && s->cs != CS_BODY)) return;
   }
   if (s->ssl && SSL_has_pending(s->ssl)) s->more = 1;
+}
+
+/* --------------------------------------------------------------- HTTP/2 */
+
+/*
+ * One nghttp2 client session per connection, carrying one request stream.
+ * nghttp2 reads the server's frames (nghttp2_session_mem_recv over the
+ * bytes read from the socket) and serializes the client's
+ * (nghttp2_session_mem_send, written out by h2_flush); it sends
+ * WINDOW_UPDATE by itself as the body is consumed.
+ *
+ * nghttp2's callbacks never run a handler and never close anything: they
+ * take notes in the h2conn (the head's fields, the stream's end, a
+ * GOAWAY), and a DATA chunk pauses mem_recv (NGHTTP2_ERR_PAUSE) so that the
+ * chunk reaches the parser only after mem_recv has returned. h2_notes then
+ * acts on the notes in the order the frames came: the final head
+ * (announce, redirect or fail, as over HTTP/1.1), the chunk, the end of the
+ * stream. So a handler may close its source, and with it free the session.
+ */
+
+#define H2_OUT_BATCH 16384 /* bytes of frames gathered for one write */
+
+typedef struct h2_field {
+  size_t name, nlen, value, vlen; /* offsets into hbuf */
+} h2_field;
+
+typedef struct h2conn {
+  nghttp2_session *ng;
+  int32_t stream_id;
+  /* the response head as it arrives (an interim 1xx head is dropped) */
+  int status;
+  size_t head_total; /* bytes of names and values so far, interim heads included */
+  char *hbuf;
+  size_t hlen, hcap;
+  h2_field *hf;
+  size_t nhf, hfcap;
+  hr_field *fields; /* the final head's fields as handle_head reads them */
+  /* the callbacks' notes */
+  int head_done;       /* the final head is complete */
+  int head_handled;    /* ... and h2_notes handled it */
+  const uint8_t *data; /* a DATA chunk (in the loop's read buffer): mem_recv paused */
+  size_t data_len;
+  int data_pending;
+  int closed; /* the stream closed, with close_code */
+  uint32_t close_code;
+  int rst;    /* the server reset the stream (RST_STREAM) */
+  int goaway; /* a GOAWAY came, with goaway_code */
+  uint32_t goaway_code;
+  char why[200];    /* why a callback refused the input */
+  char detail[160]; /* nghttp2's words about the last protocol error */
+  /* frames to write: out[out_off, out_len) */
+  uint8_t *out;
+  size_t out_off, out_len, out_cap;
+  int out_blocked;      /* the socket is full: wait for EPOLLOUT */
+  int read_wants_write; /* TLS must write before it can read on */
+} h2conn;
+
+static size_t head_limit(const es_loop *l) {
+  return l->opt.head_limit ? l->opt.head_limit : HR_DEFAULT_HEAD_LIMIT;
+}
+
+static void h2_conn_free(h2conn *h) {
+  nghttp2_session_del(h->ng); /* first: it may still call back with h */
+  free(h->hbuf);
+  free(h->hf);
+  free(h->fields);
+  free(h->out);
+  free(h);
+}
+
+static int h2_on_begin_headers(nghttp2_session *ng, const nghttp2_frame *f, void *user) {
+  (void)ng;
+  h2conn *h = ((es_source *)user)->h2;
+  if (f->hd.type == NGHTTP2_HEADERS && f->hd.stream_id == h->stream_id && !h->head_done) {
+    h->status = 0; /* a new head: the one before was interim */
+    h->hlen = 0;
+    h->nhf = 0;
+  }
+  return 0;
+}
+
+/* Append n bytes to the head buffer (which never outgrows the head limit,
+ * checked before): 0, or -1 when memory ran out. */
+static int h2_keep(h2conn *h, const uint8_t *p, size_t n) {
+  if (n > h->hcap - h->hlen) {
+    size_t cap = h->hcap ? h->hcap : 1024;
+    while (cap - h->hlen < n) cap *= 2;
+    char *b = realloc(h->hbuf, cap);
+    if (!b) return -1;
+    h->hbuf = b;
+    h->hcap = cap;
+  }
+  if (n) memcpy(h->hbuf + h->hlen, p, n);
+  h->hlen += n;
+  return 0;
+}
+
+static int h2_on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t *name,
+                        size_t nlen, const uint8_t *value, size_t vlen, uint8_t flags, void *user) {
+  (void)ng;
+  (void)flags;
+  es_source *s = user;
+  h2conn *h = s->h2;
+  if (f->hd.type != NGHTTP2_HEADERS || f->hd.stream_id != h->stream_id || h->head_done)
+    return 0; /* trailer fields: ignored, as over HTTP/1.1 */
+  size_t limit = head_limit(s->loop);
+  h->head_total += nlen + vlen;
+  if (h->head_total > limit) {
+    snprintf(h->why, sizeof h->why, "the response head is over the limit of %zu bytes", limit);
+    return NGHTTP2_ERR_CALLBACK_FAILURE;
+  }
+  if (nlen == 7 && memcmp(name, ":status", 7) == 0) {
+    int st = 0; /* nghttp2 checked it: three digits */
+    for (size_t i = 0; i < vlen && i < 3; i++) st = st * 10 + (value[i] - '0');
+    h->status = st;
+    return 0;
+  }
+  if (nlen > 0 && name[0] == ':') return 0; /* no other pseudo-header field gets this far */
+  if (h->nhf == HR_MAX_FIELDS) {
+    snprintf(h->why, sizeof h->why, "the response head has more than %zu fields", HR_MAX_FIELDS);
+    return NGHTTP2_ERR_CALLBACK_FAILURE;
+  }
+  if (h->nhf == h->hfcap) {
+    size_t cap = h->hfcap ? h->hfcap * 2 : 16;
+    h2_field *nf = realloc(h->hf, cap * sizeof *nf);
+    if (!nf) goto nomem;
+    h->hf = nf;
+    h->hfcap = cap;
+  }
+  h2_field *fd = &h->hf[h->nhf];
+  fd->name = h->hlen;
+  fd->nlen = nlen;
+  if (h2_keep(h, name, nlen) < 0) goto nomem;
+  fd->value = h->hlen;
+  fd->vlen = vlen;
+  if (h2_keep(h, value, vlen) < 0) goto nomem;
+  h->nhf++;
+  return 0;
+nomem:
+  snprintf(h->why, sizeof h->why, "out of memory for the response head");
+  return NGHTTP2_ERR_CALLBACK_FAILURE;
+}
+
+static int h2_on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *user) {
+  (void)ng;
+  h2conn *h = ((es_source *)user)->h2;
+  if (f->hd.type == NGHTTP2_GOAWAY) {
+    h->goaway = 1;
+    h->goaway_code = f->goaway.error_code;
+  } else if (f->hd.type == NGHTTP2_RST_STREAM && f->hd.stream_id == h->stream_id) {
+    h->rst = 1;
+  } else if (f->hd.type == NGHTTP2_HEADERS && f->hd.stream_id == h->stream_id && !h->head_done &&
+             (h->status < 100 || h->status > 199)) {
+    h->head_done = 1; /* the final head (an interim one is followed by another) */
+  }
+  return 0;
+}
+
+static int h2_on_data(nghttp2_session *ng, uint8_t flags, int32_t id, const uint8_t *data,
+                      size_t len, void *user) {
+  (void)ng;
+  (void)flags;
+  h2conn *h = ((es_source *)user)->h2;
+  if (id != h->stream_id || len == 0) return 0;
+  h->data = data;
+  h->data_len = len;
+  h->data_pending = 1;
+  return NGHTTP2_ERR_PAUSE;
+}
+
+static int h2_on_stream_close(nghttp2_session *ng, int32_t id, uint32_t code, void *user) {
+  (void)ng;
+  h2conn *h = ((es_source *)user)->h2;
+  if (h && id == h->stream_id && !h->closed) {
+    h->closed = 1;
+    h->close_code = code;
+  }
+  return 0;
+}
+
+static int h2_on_error(nghttp2_session *ng, int lib_error, const char *msg, size_t len,
+                       void *user) {
+  (void)ng;
+  (void)lib_error;
+  h2conn *h = ((es_source *)user)->h2;
+  if (h) snprintf(h->detail, sizeof h->detail, "%.*s", (int)(len > 150 ? 150 : len), msg);
+  return 0;
+}
+
+static int h2_loop_init(es_loop *l) {
+  if (nghttp2_session_callbacks_new(&l->h2_cbs) != 0) return -1;
+  nghttp2_session_callbacks *cb = l->h2_cbs;
+  nghttp2_session_callbacks_set_on_begin_headers_callback(cb, h2_on_begin_headers);
+  nghttp2_session_callbacks_set_on_header_callback(cb, h2_on_header);
+  nghttp2_session_callbacks_set_on_frame_recv_callback(cb, h2_on_frame_recv);
+  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, h2_on_data);
+  nghttp2_session_callbacks_set_on_stream_close_callback(cb, h2_on_stream_close);
+  nghttp2_session_callbacks_set_error_callback2(cb, h2_on_error);
+  if (nghttp2_option_new(&l->h2_opt) != 0) return -1;
+  nghttp2_option_set_max_reserved_remote_streams(l->h2_opt, 0); /* no server push */
+  return 0;
+}
+
+/* Watch the socket for reading, and for writing when something waits. */
+static void h2_watch(es_source *s) {
+  h2conn *h = s->h2;
+  set_interest(s, EPOLLIN | (h->out_blocked || h->read_wants_write ? EPOLLOUT : 0));
+}
+
+/* Write out what nghttp2 has to send, as far as the socket takes it.
+ * Returns 0, or -1 with a message in why (the connection is broken). */
+static int h2_flush(es_source *s, char *why, size_t whysize) {
+  h2conn *h = s->h2;
+  h->out_blocked = 0;
+  for (;;) {
+    if (h->out_off == h->out_len) {
+      h->out_off = h->out_len = 0;
+      while (h->out_len < H2_OUT_BATCH) {
+        const uint8_t *p = NULL;
+        ssize_t n = nghttp2_session_mem_send(h->ng, &p);
+        if (n < 0) {
+          snprintf(why, whysize, "HTTP/2: %s", nghttp2_strerror((int)n));
+          return -1;
+        }
+        if (n == 0) break;
+        if ((size_t)n > h->out_cap - h->out_len) {
+          size_t cap = h->out_len + (size_t)n;
+          if (cap < 2 * H2_OUT_BATCH) cap = 2 * H2_OUT_BATCH;
+          uint8_t *b = realloc(h->out, cap);
+          if (!b) {
+            snprintf(why, whysize, "out of memory for HTTP/2 frames");
+            return -1;
+          }
+          h->out = b;
+          h->out_cap = cap;
+        }
+        memcpy(h->out + h->out_len, p, (size_t)n);
+        h->out_len += (size_t)n;
+      }
+      if (h->out_len == 0) return 0;
+    }
+    /* a TLS write that must be repeated is: the same bytes, never fewer */
+    size_t left = h->out_len - h->out_off;
+    if (s->ssl) {
+      ERR_clear_error();
+      int n = SSL_write(s->ssl, h->out + h->out_off, left > INT_MAX ? INT_MAX : (int)left);
+      if (n > 0) {
+        h->out_off += (size_t)n;
+        continue;
+      }
+      int e = SSL_get_error(s->ssl, n);
+      if (e == SSL_ERROR_WANT_WRITE) {
+        h->out_blocked = 1;
+        return 0;
+      }
+      if (e == SSL_ERROR_WANT_READ) return 0; /* EPOLLIN is always watched */
+      snprintf(why, whysize, "cannot write to %s (TLS)", s->cur.authority);
+      return -1;
+    }
+    ssize_t n = send(s->fd, h->out + h->out_off, left, MSG_NOSIGNAL);
+    if (n > 0) {
+      h->out_off += (size_t)n;
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+      h->out_blocked = 1;
+      return 0;
+    }
+    snprintf(why, whysize, "cannot write to %s: %s", s->cur.authority,
+             n < 0 ? strerror(errno) : "nothing written");
+    return -1;
+  }
+}
+
+/* " after GOAWAY (CODE)" and ": nghttp2's words", as they apply. */
+static void h2_context(const h2conn *h, char *buf, size_t size) {
+  int n = 0;
+  buf[0] = '\0';
+  if (h->goaway)
+    n = snprintf(buf, size, " after GOAWAY (%s)", nghttp2_http2_strerror(h->goaway_code));
+  if (h->detail[0] && n >= 0 && (size_t)n < size)
+    snprintf(buf + n, size - (size_t)n, ": %s", h->detail);
+}
+
+/* The connection ended, broke or was given up (how) while the stream was
+ * open: the body broke off (reestablish), or, before the head, a network
+ * error (reestablish too). */
+static void h2_end(es_source *s, const char *how) {
+  char ctx[240];
+  h2_context(s->h2, ctx, sizeof ctx);
+  if (s->cs == CS_BODY) {
+    char why[600];
+    snprintf(why, sizeof why, "the response body broke off: %s%s", how, ctx);
+    reestablish(s, why);
+  } else {
+    network_error(s, "%s%s, before a complete response from %s (HTTP/2)", how, ctx,
+                  s->cur.authority);
+  }
+}
+
+/* Act on the callbacks' notes, in the order of the frames. Returns 0 to go
+ * on, or -1 when the connection is gone (closed, replaced, or the source
+ * closed by a handler): then s->h2 must not be touched. */
+static int h2_notes(es_source *s, unsigned gen) {
+  h2conn *h = s->h2;
+  if (h->head_done && !h->head_handled) {
+    h->head_handled = 1;
+    h->fields = calloc(h->nhf ? h->nhf : 1, sizeof *h->fields);
+    if (!h->fields) {
+      network_error(s, "out of memory for the response head");
+      return -1;
+    }
+    for (size_t i = 0; i < h->nhf; i++) {
+      h->fields[i].name.ptr = h->hbuf + h->hf[i].name;
+      h->fields[i].name.len = h->hf[i].nlen;
+      h->fields[i].value.ptr = h->hbuf + h->hf[i].value;
+      h->fields[i].value.len = h->hf[i].vlen;
+    }
+    hr_head head;
+    memset(&head, 0, sizeof head);
+    head.version_major = 2;
+    head.status = h->status;
+    head.reason.ptr = "";
+    head.fields = h->fields;
+    head.field_count = h->nhf;
+    head.framing = HR_FRAMING_CLOSE; /* DATA frames until END_STREAM */
+    handle_head(s, &head);
+    if (s->dead || s->gen != gen) return -1;
+  }
+  if (h->data_pending) {
+    h->data_pending = 0;
+    if (s->cs == CS_BODY) {
+      int pr = sse_parser_feed(&s->parser, h->data, h->data_len);
+      if (s->dead || s->gen != gen) return -1;
+      if (pr < 0) {
+        char why[300];
+        snprintf(why, sizeof why, "the event stream was abandoned: %s",
+                 sse_parser_error(&s->parser));
+        fail_connection(s, why);
+        return -1;
+      }
+    }
+  }
+  if (h->closed) {
+    char ctx[240], why[600];
+    h2_context(h, ctx, sizeof ctx);
+    const char *code = nghttp2_http2_strerror(h->close_code);
+    if (s->cs == CS_BODY && h->close_code == NGHTTP2_NO_ERROR) {
+      reestablish(s, "the response body ended");
+    } else if (s->cs == CS_BODY) {
+      snprintf(why, sizeof why, "the response body broke off: %s (%s)%s",
+               h->rst ? "the server reset the stream" : "the stream was reset", code, ctx);
+      reestablish(s, why);
+    } else {
+      network_error(s, "%s (%s)%s, before a complete response from %s (HTTP/2)",
+                    h->rst ? "the server reset the stream" : "the stream ended", code, ctx,
+                    s->cur.authority);
+    }
+    return -1;
+  }
+  return 0;
+}
+
+/* Hand n bytes read from the connection to nghttp2, acting on what they
+ * bring. Returns 0, or -1 when the connection is gone (as h2_notes). */
+static int h2_input(es_source *s, const uint8_t *in, size_t n) {
+  unsigned gen = s->gen;
+  size_t off = 0;
+  for (;;) {
+    h2conn *h = s->h2;
+    h->data_pending = 0;
+    ssize_t used = nghttp2_session_mem_recv(h->ng, in + off, n - off);
+    if (used < 0) {
+      char why[300];
+      if (h->why[0])
+        snprintf(why, sizeof why, "%s", h->why);
+      else
+        snprintf(why, sizeof why, "HTTP/2: %s", nghttp2_strerror((int)used));
+      h2_end(s, why);
+      return -1;
+    }
+    off += (size_t)used;
+    int paused = h->data_pending;
+    if (h2_notes(s, gen) < 0) return -1;
+    /* after a pause, call again (even with no bytes left) so that nghttp2
+     * finishes the frame: its END_STREAM, the stream's close */
+    if (!paused) return 0;
+  }
+}
+
+/* The connection is ready (TCP, or TLS with ALPN h2): one session, the
+ * connection preface and SETTINGS, and the request as HEADERS. */
+static void h2_start(es_source *s) {
+  es_loop *l = s->loop;
+  h2conn *h = calloc(1, sizeof *h);
+  if (!h || nghttp2_session_client_new2(&h->ng, l->h2_cbs, s, l->h2_opt) != 0) {
+    free(h);
+    network_error(s, "out of memory for an HTTP/2 session");
+    return;
+  }
+  s->h2 = h;
+  s->proto = "h2";
+  size_t limit = head_limit(l);
+  nghttp2_settings_entry iv[] = {
+      {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+      {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, limit > UINT32_MAX ? UINT32_MAX : (uint32_t)limit}};
+  int rc = nghttp2_submit_settings(h->ng, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof iv[0]);
+  size_t idlen = 0;
+  const char *id = sse_parser_last_event_id(&s->parser, &idlen);
+  const char *scheme = s->cur.tls ? "https" : "http";
+#define NV(n, v, vl) {(uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, (vl), NGHTTP2_NV_FLAG_NONE}
+  nghttp2_nv nva[] = {
+      NV(":method", "GET", 3),
+      NV(":scheme", scheme, strlen(scheme)),
+      NV(":authority", s->cur.authority, strlen(s->cur.authority)),
+      NV(":path", s->cur.target, strlen(s->cur.target)),
+      NV("accept", "text/event-stream", 17),
+      NV("cache-control", "no-cache", 8),
+      NV("pragma", "no-cache", 8),
+      NV("user-agent", ES_USER_AGENT, sizeof ES_USER_AGENT - 1),
+      NV("last-event-id", id, idlen), /* only when not empty */
+  };
+#undef NV
+  size_t nnv = sizeof nva / sizeof nva[0] - (idlen == 0);
+  int32_t sid = rc == 0 ? nghttp2_submit_request(h->ng, NULL, nva, nnv, NULL, NULL) : rc;
+  if (sid < 0) {
+    network_error(s, "cannot make the HTTP/2 request: %s", nghttp2_strerror(sid));
+    return;
+  }
+  h->stream_id = sid;
+  s->cs = CS_HEAD;
+  char why[300];
+  if (h2_flush(s, why, sizeof why) < 0) {
+    network_error(s, "%s", why);
+    return;
+  }
+  h2_watch(s);
+}
+
+/* The socket is ready (or TLS holds bytes): read, act, write. */
+static void h2_io(es_source *s) {
+  unsigned gen = s->gen;
+  char why[300];
+  s->h2->read_wants_write = 0;
+  int i;
+  for (i = 0; i < MAX_READS; i++) {
+    size_t n = 0;
+    int rc = conn_read(s, &n, why, sizeof why);
+    if (rc == RD_AGAIN) break;
+    if (rc == RD_WANT_WRITE) {
+      s->h2->read_wants_write = 1;
+      break;
+    }
+    if (rc == RD_END) {
+      h2_end(s, why);
+      return;
+    }
+    if (h2_input(s, (const uint8_t *)s->loop->rbuf, n) < 0) return;
+  }
+  if (i == MAX_READS && s->ssl && SSL_has_pending(s->ssl)) s->more = 1;
+  if (h2_flush(s, why, sizeof why) < 0) {
+    h2_end(s, why);
+    return;
+  }
+  /* nghttp2 closes a stream it resets (a malformed response) as it writes
+   * the RST_STREAM: that note comes from mem_send */
+  if (h2_notes(s, gen) < 0) return;
+  h2conn *h = s->h2;
+  if (!nghttp2_session_want_read(h->ng) && !nghttp2_session_want_write(h->ng) &&
+      h->out_off == h->out_len) {
+    h2_end(s, "the HTTP/2 session ended");
+    return;
+  }
+  h2_watch(s);
 }
 
 static void source_io(es_source *s) {
@@ -786,7 +1321,10 @@ static void source_io(es_source *s) {
     break;
   case CS_HEAD:
   case CS_BODY:
-    read_step(s);
+    if (s->h2)
+      h2_io(s);
+    else
+      read_step(s);
     break;
   default:
     break;
@@ -896,6 +1434,14 @@ const char *es_source_url(const es_source *s) {
   return s->url.href;
 }
 
+void es_set_h2c(es_source *s, int on) {
+  s->h2c = on != 0;
+}
+
+const char *es_source_protocol(const es_source *s) {
+  return s->proto;
+}
+
 /* ------------------------------------------------------------- running */
 
 int es_loop_run_once(es_loop *l, int timeout_ms) {
@@ -931,7 +1477,7 @@ int es_loop_run_once(es_loop *l, int timeout_ms) {
   for (es_source *s = l->sources; s; s = s->next) {
     if (s->dead || !s->more) continue;
     s->more = 0;
-    if (s->cs == CS_HEAD || s->cs == CS_BODY) read_step(s);
+    if (s->cs == CS_HEAD || s->cs == CS_BODY) source_io(s);
   }
   now = now_ms();
   for (es_source *s = l->sources; s; s = s->next) {

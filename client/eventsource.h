@@ -2,8 +2,14 @@
  * eventsource.h - the ssespec reference EventSource client (C11, Linux).
  *
  * EventSource objects as the WHATWG HTML Standard ("Server-sent events",
- * 9.2.2 and 9.2.3) defines them, over HTTP/1.1 and HTTPS (OpenSSL), with
- * the reference parser (parser/sse.h) interpreting each response body.
+ * 9.2.2 and 9.2.3) defines them, over HTTP/1.1, HTTPS (OpenSSL) and HTTP/2
+ * (nghttp2), with the reference parser (parser/sse.h) interpreting each
+ * response body. https offers ALPN "h2" and "http/1.1" and speaks what the
+ * server picks; http speaks HTTP/1.1, or cleartext HTTP/2 with prior
+ * knowledge (h2c) when asked to (es_options.h2c_prior_knowledge,
+ * es_set_h2c). Each connection carries one request; over HTTP/2 the end of
+ * the stream (END_STREAM, RST_STREAM, GOAWAY, the connection closing) is
+ * what the end of the body is over HTTP/1.1.
  * Many sources share one event loop (es_loop): one epoll instance for all
  * their sockets and timers, plus any file descriptors the application
  * watches, on one thread. Nothing is global; the loop owns everything.
@@ -54,6 +60,10 @@ typedef struct es_options {
    * default, as the standard reads): the request's current URL, which
    * redirects change. */
   int reconnect_to_original;
+  /* 1: http URLs (redirect targets included) speak cleartext HTTP/2 with
+   * prior knowledge (the connection starts with the HTTP/2 preface, no
+   * Upgrade) for every source of the loop; 0 (the default): HTTP/1.1. */
+  int h2c_prior_knowledge;
 } es_options;
 
 /* What a source reports. Any may be NULL. why is a short diagnostic for
@@ -121,6 +131,15 @@ uint64_t es_reconnect_ms(const es_source *s);
 
 /* The serialized URL given to the constructor. */
 const char *es_source_url(const es_source *s);
+
+/* on 1: this source's http URLs speak cleartext HTTP/2 with prior knowledge
+ * (as es_options.h2c_prior_knowledge does for the whole loop); from the
+ * next connection on, so right after es_open for all of them. */
+void es_set_h2c(es_source *s, int on);
+
+/* The protocol of the source's latest request: "http/1.1" or "h2" (by ALPN
+ * or prior knowledge), or NULL before the first request was made. */
+const char *es_source_protocol(const es_source *s);
 
 #ifdef __cplusplus
 }

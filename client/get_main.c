@@ -6,7 +6,8 @@
  *   {"kind":"event","type":"message","data":"...","lastEventId":"..."}
  *   {"kind":"error","readyState":0}
  *
- * Diagnostics (why a connection ended or failed) go to stderr, one line each.
+ * Diagnostics go to stderr, one line each: the protocol of each connection
+ * that opens ("open over h2"), and why a connection ended or failed.
  *
  * Exit status:
  *   0  a clean stop: the connection ended for the (N+1)th time with
@@ -60,6 +61,7 @@ typedef struct state {
   jw out;
   const char *url;
   es_loop *loop;
+  es_source *src;
   uint64_t max_reconnects; /* UINT64_MAX: unlimited */
   uint64_t errors;         /* error records with readyState 0 so far */
   int opened;              /* the stream has opened at least once */
@@ -85,6 +87,8 @@ static void record_failed(state *st, const char *what) {
 static void on_open(void *user) {
   state *st = user;
   st->opened = 1;
+  const char *proto = st->src ? es_source_protocol(st->src) : NULL;
+  fprintf(stderr, PROG ": open over %s\n", proto ? proto : "?");
   if (rep_open(&st->out, 1, no_stream) < 0) record_failed(st, "an open");
 }
 
@@ -138,8 +142,9 @@ static void on_stdout(void *user, int fd) {
 
 static void usage(FILE *f) {
   fputs("usage: " PROG " URL [--type T]... [--reconnects N] [--retry-default MS]\n"
-        "             [--parser-limit BYTES] [--reconnect-to-original]\n"
+        "             [--parser-limit BYTES] [--reconnect-to-original] [--h2c]\n"
         "Opens URL as an EventSource and prints its records as JSON lines.\n"
+        "https offers HTTP/2 (ALPN h2) and HTTP/1.1; http is HTTP/1.1 unless --h2c.\n"
         "  --type T                 also listen to events of type T (message always)\n"
         "  --reconnects N           stop (exit 0) when the connection ends for the\n"
         "                           (N+1)th time, i.e. after N reconnections\n"
@@ -147,6 +152,7 @@ static void usage(FILE *f) {
         "  --retry-default MS       initial reconnection time (default 3000)\n"
         "  --parser-limit BYTES     the event-stream parser's buffer limit (default 8 MiB)\n"
         "  --reconnect-to-original  reconnect to URL even after redirects\n"
+        "  --h2c                    http URLs: cleartext HTTP/2 with prior knowledge\n"
         "SSESPEC_CA_FILE names a PEM file of CAs trusted for https besides the system's.\n"
         "Exit status: 0 clean stop, 1 the connection failed, 2 bad arguments,\n"
         "3 never connected (without --reconnects: the first attempt failed),\n"
@@ -206,6 +212,8 @@ int main(int argc, char **argv) {
       }
     } else if (strcmp(a, "--reconnect-to-original") == 0) {
       opt.reconnect_to_original = 1;
+    } else if (strcmp(a, "--h2c") == 0) {
+      opt.h2c_prior_knowledge = 1;
     } else if (a[0] == '-' && a[1] != '\0') {
       fprintf(stderr, PROG ": unknown option %s\n", a);
       usage(stderr);
@@ -240,6 +248,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, PROG ": cannot watch stdout: %s\n", strerror(errno));
   es_handlers h = {on_open, on_event, on_error};
   es_source *src = es_open(loop, url, types, ntypes, &h, &st, err, sizeof err);
+  st.src = src; /* no handler runs before the loop does */
   if (!src) {
     fprintf(stderr, PROG ": %s: %s\n", url, err);
     es_loop_free(loop);

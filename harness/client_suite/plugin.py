@@ -277,6 +277,8 @@ class ClientSuite(Suite):
         impl = self.impl
         assert impl is not None and self.client is not None and self.server is not None
         self.run = Run(self.suite_name, {**hello.raw, "command": impl.argv})
+        self.run.folders = {"scenarios": [str(r) for r in self.roots],
+                            "cases": [str(r) for r in self._client_cases()]}
         if self.transport_note:
             self.run.notes.append(self.transport_note)
         if self.own_report and not self.quiet:

@@ -34,7 +34,7 @@ from typing import Callable
 
 from harness.client_suite.judge import Observation, expected_records, judge, missing
 from harness.client_suite.scenario_server import ScenarioServer
-from harness.client_suite.scenarios import ClientVariant, last_action_index
+from harness.client_suite.scenarios import H2C, ClientVariant, last_action_index
 from harness.core.errors import Fatal
 from harness.core.records import Record
 from harness.core.results import FAIL, PASS, Result
@@ -195,7 +195,7 @@ class ClientRunner:
         self._by_token[token] = st
         self.adapter.watching.add(sid)
         types = ["message", *[t for t in v.scenario.types if t != "message"]]
-        self._send(open_command(sid, obs.url, types))
+        self._send(open_command(sid, obs.url, types, h2c=v.transport == H2C))
 
     def _send(self, cmd: dict) -> None:
         """Send a command; an adapter that has gone (its stdin closed) fails

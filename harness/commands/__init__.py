@@ -27,7 +27,8 @@ from harness.core.errors import Fatal
 PROG = "ssespec"
 
 # The modules that register commands, in the order of the help screen.
-MODULES = ("check", "show", "lint", "server", "tools", "fuzz", "bench", "setup", "test")
+MODULES = ("check", "matrix", "show", "lint", "server", "tools", "fuzz", "bench", "setup",
+           "test")
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,7 @@ def _pytest() -> bool:
     pytest-xdist, a test file per worker at a time (--dist loadfile: a
     module's fixtures are made once). The slowest tests are listed at the
     end."""
-    deps.ensure("pytest", "pytest-xdist", "yaml", "curl", "nghttp", "brotli", "nginx")
+    deps.ensure("pytest", "pytest-xdist", "yaml", "h2", "curl", "nghttp", "brotli", "nginx")
     rc = _call([sys.executable, "-m", "pytest", "tests", "-q", "-ra", "--durations=8",
                 "-n", str(PYTEST_WORKERS), "--dist", "loadfile"])
     return rc == 0

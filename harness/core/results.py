@@ -72,6 +72,8 @@ class Run:
     left_out: list[dict] = field(default_factory=list)  # skip-variant lines: case, variant, reason
     server: dict | None = None      # client suite: the scenario server's command and end note
     baseline: dict | None = None    # with --expect: the comparison (harness/core/expect.py)
+    folders: dict[str, list[str]] = field(default_factory=dict)  # where the cases came from:
+    #                                 "cases", "scenarios", "producers" -> folders
 
     def summary(self) -> dict[str, int]:
         counts = {v: 0 for v in VERDICTS}
@@ -92,7 +94,7 @@ class Run:
     def as_json(self) -> dict:
         out = {"suite": self.suite, "adapter": self.adapter, "summary": self.summary(),
                "by_rule": self.by_rule(), "seconds": round(self.seconds, 3),
-               "notes": self.notes, "left_out": self.left_out,
+               "notes": self.notes, "left_out": self.left_out, "folders": self.folders,
                "cases": [r.as_json() for r in self.results]}
         if self.server is not None:
             out["server"] = self.server

@@ -104,6 +104,7 @@ class ParserSuite(Suite):
         self.runner = Runner(impl.argv, opt("case_timeout"), opt("max_response_bytes"))
         hello = self.runner.start()
         self.run = Run(self.suite_name, {**hello.raw, "command": impl.argv})
+        self.run.folders = {"cases": [str(r) for r in self.roots]}
         if self.own_report and not self.quiet:
             cases = len({i.variant.case.name for i in session.items if isinstance(i, VariantItem)})
             self._say(f"ssespec {self.suite_name} suite: {plural(len(session.items), 'variant')} "

@@ -69,8 +69,13 @@ def normalise(report: dict) -> dict:
     return out
 
 
-def open_command(stream: str, url: str, types: list[str]) -> dict:
-    return {"cmd": "open", "stream": stream, "url": url, "types": types}
+def open_command(stream: str, url: str, types: list[str], h2c: bool = False) -> dict:
+    """An open command; `"h2c": true` (an ssespec extension of version 1) only
+    for an h2c variant, which runs only for an adapter whose hello offers h2c."""
+    cmd = {"cmd": "open", "stream": stream, "url": url, "types": types}
+    if h2c:
+        cmd["h2c"] = True
+    return cmd
 
 
 def close_command(stream: str) -> dict:

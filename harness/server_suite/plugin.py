@@ -114,6 +114,7 @@ class ServerSuite(Suite):
         self.runner = EncodeRunner(impl.argv, self.decoder, opt("case_timeout"))
         hello = self.runner.start()
         self.run = Run(self.suite_name, {**hello.raw, "command": impl.argv})
+        self.run.folders = {"producers": [str(r) for r in self.roots]}
         if self.own_report and not self.quiet:
             n = len(session.items)
             self._say(f"ssespec {self.suite_name} suite: {plural(n, 'case')} from "

@@ -74,8 +74,8 @@ DEPS: dict[str, Dep] = {
     "cmake": Dep("cmake", _which("cmake"), ("cmake",)),
     "cc": Dep("a C compiler (gcc)", _which("gcc", "cc"), ("gcc", "libc6-dev")),
     "make": Dep("make", _which("make"), ("make",)),
-    # the server and the client link OpenSSL (TLS); the server nghttp2 (HTTP/2),
-    # zlib and brotli (content codings), found with pkg-config
+    # the server and the client link OpenSSL (TLS) and nghttp2 (HTTP/2); the
+    # server zlib and brotli (content codings), found with pkg-config
     "libssl-dev": Dep("OpenSSL's headers (libssl-dev)", _header("openssl/ssl.h"), ("libssl-dev",)),
     "pkg-config": Dep("pkg-config", _which("pkg-config"), ("pkg-config",)),
     "libnghttp2-dev": Dep("nghttp2's headers (libnghttp2-dev)", _header("nghttp2/nghttp2.h"),
@@ -91,6 +91,8 @@ DEPS: dict[str, Dep] = {
     "nginx": Dep("nginx", _which("nginx", "/usr/sbin/nginx"), ("nginx-light",)),
     "pytest": Dep("pytest for /usr/bin/python3", _module("pytest"), ("python3-pytest",)),
     "yaml": Dep("PyYAML for /usr/bin/python3", _module("yaml"), ("python3-yaml",)),
+    # the literal client's HTTP/2 (tests/support/literal_client.py --h2)
+    "h2": Dep("the h2 package for /usr/bin/python3", _module("h2"), ("python3-h2",)),
     "pytest-xdist": Dep("pytest-xdist for /usr/bin/python3", _module("xdist"),
                         ("python3-pytest-xdist",)),
     "node": Dep("node", _which("node"), ("nodejs",)),

@@ -14,7 +14,8 @@ from harness.core.paths import ROOT
 HARNESS = ROOT / "harness"
 # Lower rooms never import upper ones; rooms of one rank do not import each other.
 RANK = {"core": 0, "setup": 1, "protocol": 1, "suite": 2, "parser_suite": 3,
-        "client_suite": 3, "server_suite": 3, "fuzz": 4, "commands": 5}
+        "client_suite": 3, "server_suite": 3, "fuzz": 4, "matrix": 4,
+        "commands": 5}
 
 
 def modules() -> dict[str, Path]:

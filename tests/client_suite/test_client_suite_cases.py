@@ -81,7 +81,8 @@ def test_reference_client_passes_the_served_cases(check_client):
     assert r.rc == 0, r.stdout + r.stderr
     v = r.verdicts()
     assert v["cases/fields/simple"] == v["cases/fields/simple@tls"] == "pass"
-    assert all(k.startswith("cases/") for k in v) and len(v) == 14
+    assert v["cases/fields/simple@h2"] == v["cases/fields/simple@h2c"] == "pass"
+    assert all(k.startswith("cases/") for k in v) and len(v) == 28
     # the case's own open point stays informational-only, never a failure
     assert r.case("cases/open/differs")["verdict"] in ("pass", "informational")
 

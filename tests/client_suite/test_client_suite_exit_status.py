@@ -24,7 +24,9 @@ def test_reference_client_exits_0(check_client):
     r = check_client("--client")
     assert r.rc == 0, r.stdout + r.stderr
     assert r.json["adapter"]["name"] == "ssespec-reference-client"
-    assert r.json["summary"]["fail"] == 0 and r.json["summary"]["pass"] == 7
+    # its hello offers h2 and h2c: each scenario also runs @h2 and @h2c
+    assert r.json["summary"]["fail"] == 0 and r.json["summary"]["pass"] == 15
+    assert {c["variant"] for c in r.json["cases"]} == {"http", "tls", "h2", "h2c"}
 
 
 def test_wrong_records_exit_1(check_client):

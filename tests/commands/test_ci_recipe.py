@@ -70,6 +70,10 @@ def test_a_failure_the_baseline_does_not_list_fails_the_job_naming_it(tmp_path: 
     assert f"FAIL {variant}" in p.stdout
     data = json.loads((tmp_path / "results" / "results.json").read_text())
     assert any(v.startswith(variant) for v in data["baseline"]["unexpected_failures"])
+    # the HTML report kept beside the results shows it
+    page = (tmp_path / "results" / "report" / "impl" / "parser-1.html").read_text()
+    assert variant in page and "eventsource-parser" in page
+    assert (tmp_path / "results" / "report" / "index.html").is_file()
 
 
 def test_a_listed_failure_that_now_passes_is_reported_as_fixed(tmp_path: Path):

@@ -76,7 +76,7 @@ def test_list_shows_ids_rules_and_markers_without_running():
     both = run("check", "--list", "--rule", "C9")
     assert both.returncode == 0
     assert "parser: 0 variants of 0 cases" in both.stdout
-    assert "close/" in both.stdout and "client: 8 variants of 2 scenarios" in both.stdout   # h2, h2c too
+    assert "close/" in both.stdout and "client: 12 variants of 3 scenarios" in both.stdout   # h2, h2c too
 
 
 def _wait_for(proc: subprocess.Popen[bytes], what: bytes, seconds: float) -> bytes:

@@ -9,7 +9,7 @@ import subprocess
 import zipfile
 from pathlib import Path
 
-from conftest import TARGETS
+from harness.fuzz.targets import TARGETS
 
 
 def test_build_sh_makes_every_target(root: Path, clang: str, tmp_path: Path) -> None:

@@ -119,12 +119,15 @@ def test_simple_scenarios(name, scheme, env, simple_runs):
     r = simple_runs[name]
     assert r["json"] is not None, f"could not run {r['cmd']}:\n{tail(r['stderr'])}"
     verdicts = {c["id"]: c for c in r["json"]["cases"]}
-    assert sorted(verdicts) == sorted(n + v for n in SIMPLE for v in ("", "@tls"))
+    # and over HTTP/2 for an adapter whose hello offers it (the browsers: h2)
+    h2 = [f"@{t}" for t in ("h2", "h2c") if r["json"]["adapter"].get(t)]
+    assert sorted(verdicts) == sorted(n + v for n in SIMPLE for v in ("", "@tls", *h2))
     assert r["json"]["adapter"]["end_note"] is None, r["json"]["notes"]
     for n in SIMPLE:
-        c = verdicts[n if scheme == "http" else n + "@tls"]
-        assert c["verdict"] == "pass", (c["id"], c["reason"], c.get("problems"),
-                                        (c.get("stderr") or "")[-2000:])
+        for v in [""] if scheme == "http" else ["@tls", *h2]:
+            c = verdicts[n + v]
+            assert c["verdict"] == "pass", (c["id"], c["reason"], c.get("problems"),
+                                            (c.get("stderr") or "")[-2000:])
 
 
 @pytest.mark.parametrize("name", ADAPTERS)

@@ -19,16 +19,14 @@ each one and what its report must say first (the reason, and for a crash
 the adapter's stderr), so that a defect caught only by accident, or for
 another reason, shows.
 
-A scenario with `close-after` is left out of every run while the harness
-does not read it (its scenarios have no `close_after`): the harness would
-close the stream only at the end, and the events after the close point
-would fail the run of any client.
+With --h2 the literal client speaks HTTP/2 as well (python3-h2): that run
+covers the @h2 and @h2c variants, which must pass too, and the one
+HTTP/2 defect (a CR and its LF split between DATA frames) runs there.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import shlex
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -37,27 +35,15 @@ import pytest
 from literal_client import DEFECTS
 from peers_env import LITERAL_CLIENT, ROOT, ssespec_check, tail
 
-from harness.client_suite.scenarios import Scenario
-
 SCENARIO_DIR = ROOT / "corpus" / "scenarios"
-
-
-def closing_early() -> list[str]:
-    """The scenarios with close-after, when the harness does not honour it."""
-    if "close_after" in Scenario.__dataclass_fields__:
-        return []
-    return sorted(str(p.relative_to(SCENARIO_DIR).with_suffix(""))
-                  for p in SCENARIO_DIR.rglob("*.scenario")
-                  if re.search(r"^\s*close-after\s", p.read_text("utf-8"), re.M))
-
-
-EARLY = closing_early()
-NOT_EARLY = ["-k", "not (" + " or ".join(EARLY) + ")"] if EARLY else []
-DEFAULT_ARGS = ["-m", "transport_http", *NOT_EARLY]
+OVER_H2 = ["-m", "transport_h2 or transport_h2c"]
+DEFAULT_ARGS = ["-m", "transport_http"]
 ARGS = {
     "cr-split-across-reads": ["-k", "split/"],
     "decode-each-read": ["-k", "split/"],
+    "h2-frame-crlf": ["-k", "split/", *OVER_H2],
 }
+NEEDS_H2 = {"h2-frame-crlf"}
 # defect: (the variant that catches it, what its reason says, what the
 # adapter's stderr shown with it says, or None)
 CAUGHT_BY: dict[str, tuple[str, str, str | None]] = {
@@ -82,6 +68,9 @@ CAUGHT_BY: dict[str, tuple[str, str, str | None]] = {
     "gzip-whole-body": (
         "compression/gzip-events-before-end",
         'timed out after 10 s: expected record 2 (event data="a") never arrived', None),
+    "h2-frame-crlf": (
+        "split/crlf-across-writes@h2",
+        'record 2 differs: expected event data="a\\nb", got event data="a"', None),
 }
 # The runs wait on the clock (reconnection delays) more than they compute,
 # so more of them than there are cores share the machine well.
@@ -102,8 +91,10 @@ def failed(r: dict) -> list[str]:
 @pytest.fixture(scope="module")
 def results() -> dict:
     t0 = time.monotonic()
-    out = {None: run_check(LITERAL_CLIENT, NOT_EARLY)}
-    runs = {d: (LITERAL_CLIENT + ["--defect", d], ARGS.get(d, DEFAULT_ARGS)) for d in DEFECTS}
+    out = {None: run_check(LITERAL_CLIENT, [])}
+    runs: dict = {d: (LITERAL_CLIENT + (["--h2"] if d in NEEDS_H2 else []) + ["--defect", d],
+                      ARGS.get(d, DEFAULT_ARGS)) for d in DEFECTS}
+    runs["--h2"] = (LITERAL_CLIENT + ["--h2"], OVER_H2)
     with ThreadPoolExecutor(JOBS) as pool:
         futures = {k: pool.submit(run_check, *v) for k, v in runs.items()}
         out.update({k: f.result() for k, f in futures.items()})
@@ -117,12 +108,19 @@ def results() -> dict:
     return out
 
 
-def test_literal_client_passes_the_corpus(results):
-    r = results[None]
+@pytest.mark.parametrize("mode", [None, "--h2"])
+def test_literal_client_passes_the_corpus(results, mode):
+    """Over HTTP/1.1 and HTTPS; with --h2, over @h2 and @h2c."""
+    r = results[mode]
     assert r["rc"] == 0, (f"the literal client fails the corpus (exit {r['rc']}):\n"
                           f"{tail(r['stdout'], 80)}\n{tail(r['stderr'], 40)}")
     s = r["json"]["summary"]
     assert s["pass"] + s["informational"] == s["total"] and s["total"] >= 200, s
+    ids = [c["id"] for c in r["json"]["cases"]]
+    if mode == "--h2":
+        assert all(i.endswith(("@h2", "@h2c")) for i in ids) and any(i.endswith("@h2c") for i in ids)
+    else:
+        assert not any(i.endswith(("@h2", "@h2c")) for i in ids)
 
 
 @pytest.mark.parametrize("defect", sorted(DEFECTS))

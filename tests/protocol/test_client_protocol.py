@@ -1,12 +1,12 @@
 """Unit tests of the client adapter protocol (harness/protocol/client.py):
-the hello and report normalising."""
+the hello, the open command and report normalising."""
 from __future__ import annotations
 
 import json
 
 import pytest
 
-from harness.protocol.client import ClientHelloError, parse_client_hello
+from harness.protocol.client import ClientHelloError, open_command, parse_client_hello
 
 
 def ev(data: str, id_: str = "", type_: str = "message") -> dict:
@@ -39,4 +39,11 @@ def test_capabilities_are_booleans(key):
     assert parse_client_hello(json.dumps({"hello": {**base, key: True}}).encode()).raw[key] is True
     with pytest.raises(ClientHelloError, match=f'hello "{key}" must be true or false'):
         parse_client_hello(json.dumps({"hello": {**base, key: "yes"}}).encode())
+
+def test_open_command_carries_h2c_only_when_asked():
+    """`"h2c": true` is an extension sent only in the opens of h2c variants."""
+    assert open_command("s#1", "http://h/", ["message"]) == {
+        "cmd": "open", "stream": "s#1", "url": "http://h/", "types": ["message"]}
+    assert open_command("s#2", "http://h/", ["message"], h2c=True) == {
+        "cmd": "open", "stream": "s#2", "url": "http://h/", "types": ["message"], "h2c": True}
 

@@ -99,8 +99,11 @@ class ClientAdapterDriver:
         with self.cond:
             return list(self.by_stream.get(stream, []))
 
-    def open(self, stream: str, url: str, types: tuple[str, ...] | list[str] = ()) -> None:
-        self.send(open_command(stream, url, list(types)))
+    def open(self, stream: str, url: str, types: tuple[str, ...] | list[str] = (),
+             h2c: bool = False) -> None:
+        """An open command; h2c adds `"h2c": true` (cleartext HTTP/2 with prior
+        knowledge, for adapters whose hello offers it)."""
+        self.send(open_command(stream, url, list(types), h2c=h2c))
 
     def close_stream(self, stream: str, timeout: float = 10) -> list[dict]:
         """Send close and wait (up to timeout) for its answer, a closed or a

@@ -11,12 +11,15 @@ interpreted by the literal parser (tests/support/literal_parser.py, 9.2.5 and
 request, the response head, chunked, Content-Length and close-delimited
 bodies, and the gzip content coding (offered in Accept-Encoding, decoded as
 the bytes arrive, as Fetch does). Python standard library only: asyncio
-streams, ssl and zlib.
+streams, ssl and zlib. With --h2 it also speaks HTTP/2 (the framing from
+Debian's python3-h2): over TLS when the server's ALPN picks h2, and in
+cleartext with prior knowledge for an open that says "h2c": true; its hello
+then offers both.
 
 It speaks the client adapter protocol (docs/client-adapter-protocol.md),
 many streams at once:
 
-    /usr/bin/python3 tests/support/literal_client.py [--defect NAME]...
+    /usr/bin/python3 tests/support/literal_client.py [--h2] [--defect NAME]...
 
 With no --defect it is meant to be right. Each --defect NAME seeds one bug
 of a kind found in real EventSource clients; tests/peers/test_client_mutants.py
@@ -27,6 +30,7 @@ https URLs are verified against SSESPEC_CA_FILE (and nothing else).
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import os
 import re
@@ -85,7 +89,10 @@ DEFECTS: dict[str, str] = {
     "silent-reconnect-after-fail": "the hello does not list error, and a failed connection (a 404, any "
                                    "status but 200, a wrong Content-Type) is retried like a network error",
     "gzip-whole-body": "a gzip body is decoded only once it has ended: nothing arrives while it stays open",
+    "h2-frame-crlf": "(with --h2) each HTTP/2 DATA frame is parsed on its own: a CR ending one frame "
+                     "and an LF starting the next are two line endings",
 }
+H2 = False   # --h2: HTTP/2 offered (set once, by main)
 
 
 class NetworkError(Exception):
@@ -262,6 +269,79 @@ class ChunkedBody:
 # ---------------------------------------------------------------- MIME
 
 
+class H2Body:
+    """One HTTP/2 request on its own connection (python3-h2 does the framing
+    and HPACK): the response head, then the body one DATA frame at a time
+    through read(), the same call the HTTP/1.1 path makes on the socket."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        import h2.config
+        import h2.connection
+        self.reader, self.writer = reader, writer
+        self.conn = h2.connection.H2Connection(
+            config=h2.config.H2Configuration(client_side=True, header_encoding=None))
+        self.sid = 1
+        self.frames: list[bytes] = []
+        self.head: list[tuple[bytes, bytes]] | None = None
+        self.ended = False
+
+    async def request(self, scheme: str, authority: str, target: str,
+                      headers: dict[str, str]) -> Response:
+        self.conn.initiate_connection()
+        pseudo = [(":method", "GET"), (":scheme", scheme), (":authority", authority),
+                  (":path", target)]
+        self.conn.send_headers(self.sid, pseudo + [(k.lower(), v) for k, v in headers.items()],
+                               end_stream=True)
+        await self._flush()
+        while self.head is None:
+            if self.ended:
+                raise NetworkError("the HTTP/2 stream ended before a response")
+            await self._pump()
+        fields = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in self.head]
+        status = dict(fields).get(":status", "")
+        if not (status.isdigit() and len(status) == 3):
+            raise NetworkError(f"bad :status {status!r}")
+        return Response(int(status), [(n, v) for n, v in fields if not n.startswith(":")], b"")
+
+    async def read(self, _n: int = 0) -> bytes:
+        while not self.frames and not self.ended:
+            await self._pump()
+        return self.frames.pop(0) if self.frames else b""
+
+    async def _pump(self) -> None:
+        import h2.events
+        import h2.exceptions
+        data = await self.reader.read(65536)
+        if not data:
+            self.ended = True
+            return
+        try:
+            events = self.conn.receive_data(data)
+        except h2.exceptions.ProtocolError as e:
+            raise NetworkError(f"HTTP/2: {e}") from None
+        for ev in events:
+            if isinstance(ev, h2.events.ResponseReceived) and ev.stream_id == self.sid:
+                self.head = list(ev.headers)
+            elif isinstance(ev, h2.events.InformationalResponseReceived):
+                continue
+            elif isinstance(ev, h2.events.DataReceived) and ev.stream_id == self.sid:
+                self.conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+                if ev.data:
+                    self.frames.append(ev.data)
+            elif isinstance(ev, (h2.events.StreamEnded, h2.events.StreamReset)) \
+                    and ev.stream_id == self.sid:
+                self.ended = True
+            elif isinstance(ev, h2.events.ConnectionTerminated):
+                self.ended = True
+        await self._flush()
+
+    async def _flush(self) -> None:
+        out = self.conn.data_to_send()
+        if out:
+            self.writer.write(out)
+            await self.writer.drain()
+
+
 def extract_mime_essence(value: str | None) -> str | None:
     """Fetch "extract a MIME type" (enough of it): split at commas outside
     quoted strings, parse each as a MIME type, skip failures and */*; the
@@ -307,8 +387,10 @@ class Request:
 
 
 class EventSource:
-    def __init__(self, stream: str, url: str, types: list[str], defects: frozenset[str]) -> None:
+    def __init__(self, stream: str, url: str, types: list[str], defects: frozenset[str],
+                 h2c: bool = False) -> None:
         self.stream = stream
+        self.h2c = h2c          # cleartext HTTP/2 with prior knowledge (an open's "h2c")
         self.d = defects
         self.types = {"message", *types}
         # "Let urlRecord be the result of encoding-parsing a URL given url"
@@ -327,6 +409,7 @@ class EventSource:
         self.bodies = 0
         self.closed_reported = False
         self.writer: asyncio.StreamWriter | None = None
+        self.over_h2 = False    # the current response came over HTTP/2
         self.task = asyncio.get_running_loop().create_task(self.run())
 
     def report(self, kind: str, **fields: object) -> None:
@@ -487,11 +570,15 @@ class EventSource:
         tls = None
         if u.scheme == "https":
             tls = ssl.create_default_context(cafile=os.environ.get("SSESPEC_CA_FILE") or None)
+            if H2:
+                tls.set_alpn_protocols(["h2", "http/1.1"])
         port = u.port or (443 if tls else 80)
         reader, writer = await asyncio.open_connection(
             u.hostname, port, ssl=tls, server_hostname=u.hostname if tls else None,
             limit=1 << 20)
         self.writer = writer
+        alpn = writer.get_extra_info("ssl_object").selected_alpn_protocol() if tls else None
+        self.over_h2 = alpn == "h2" or (H2 and self.h2c and tls is None)
         target = (u.path or "/") + (f"?{u.query}" if u.query else "")
         host = u.hostname if u.port is None else f"{u.hostname}:{u.port}"
         headers = {"Host": host, **self.request.headers,
@@ -508,16 +595,23 @@ class EventSource:
             for k, v in headers.items():
                 if not all(" " <= c <= "~" for c in v):
                     raise InvalidHeaderValue(f"Invalid character in header content [{k!r}]: {v!r}")
+        if self.over_h2:
+            del headers["Connection"]        # connection-specific: not in HTTP/2
+            body = H2Body(reader, writer)
+            return body, await body.request(u.scheme, headers.pop("Host"), target, headers)
         head = f"GET {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
         writer.write(head.encode("utf-8") + b"\r\n")
         await writer.drain()
         return reader, await read_response(reader)
 
     async def interpret(self, reader: asyncio.StreamReader, res: Response) -> None:
-        """Read the body; each TCP read goes to the parser as one chunk."""
+        """Read the body; each TCP read (over HTTP/2, each DATA frame) goes to
+        the parser as one chunk."""
         self.bodies += 1
         parser_defects = set()
-        if "cr-split-across-reads" in self.d:
+        if "cr-split-across-reads" in self.d and not self.over_h2:
+            parser_defects.add("cr-split-two-endings")
+        if "h2-frame-crlf" in self.d and self.over_h2:
             parser_defects.add("cr-split-two-endings")
         if "decode-each-read" in self.d:
             parser_defects.add("split-utf8-replaced")
@@ -533,8 +627,8 @@ class EventSource:
         # empty string.").
         parser.last_event_id = self.last_event_id
         cs = "header-name-case" in self.d
-        te = (res.get("Transfer-Encoding", cs) or "").lower()
-        length = res.get("Content-Length", cs)
+        te = "" if self.over_h2 else (res.get("Transfer-Encoding", cs) or "").lower()
+        length = None if self.over_h2 else res.get("Content-Length", cs)
         chunked = ChunkedBody("chunk-extension-unsupported" not in self.d) if "chunked" in te else None
         left = int(length) if chunked is None and length is not None and length.isdigit() else None
         # Fetch "handle content codings": the body is decoded as it arrives;
@@ -614,8 +708,11 @@ async def serve(defects: frozenset[str]) -> int:
     CRASH = loop.create_future()
     name = NAME if not defects else NAME + "+" + "+".join(sorted(defects))
     reports = [k for k in REPORTS if k != "error" or "silent-reconnect-after-fail" not in defects]
-    emit({"hello": {"name": name, "version": VERSION, "reports": reports,
-                    "max_streams": MAX_STREAMS}})
+    hello = {"name": name, "version": VERSION, "reports": reports, "max_streams": MAX_STREAMS,
+             "fetch": True}
+    if H2:
+        hello.update(h2=True, h2c=True)
+    emit({"hello": hello})
     sources: dict[str, EventSource] = {}
     commands = loop.create_task(read_commands(reader, sources, defects))
     await asyncio.wait({commands, CRASH}, return_when=asyncio.FIRST_COMPLETED)
@@ -655,7 +752,7 @@ async def read_commands(reader: asyncio.StreamReader, sources: dict[str, EventSo
                 emit({"stream": sid, "kind": "failure", "message": "bad url or types"})
             else:
                 # "If urlRecord is failure, then throw a SyntaxError" (checked above)
-                sources[sid] = EventSource(sid, url, types, defects)
+                sources[sid] = EventSource(sid, url, types, defects, cmd.get("h2c") is True)
         elif what == "close":
             src = sources.pop(sid, None)
             if src is None:
@@ -667,7 +764,19 @@ async def read_commands(reader: asyncio.StreamReader, sources: dict[str, EventSo
 
 
 def main(argv: list[str] | None = None) -> int:
-    defects = defect_options(argv, DEFECTS, __doc__.split("\n\n")[0])
+    global H2
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "--h2" in args:
+        args.remove("--h2")
+        H2 = True
+        if importlib.util.find_spec("h2") is None:
+            print(f"{NAME}: --h2 needs Python's h2 package: apt-get install -y python3-h2",
+                  file=sys.stderr)
+            return 2
+    defects = defect_options(args, DEFECTS, __doc__.split("\n\n")[0])
+    if defects is not None and "h2-frame-crlf" in defects and not H2:
+        print(f"{NAME}: the defect h2-frame-crlf needs --h2", file=sys.stderr)
+        return 2
     return 0 if defects is None else asyncio.run(serve(defects))
 
 
