@@ -9,6 +9,7 @@ from pathlib import Path
 
 from suite_env import CASES, ROOT, fixture_impl, one_line
 
+from harness.commands import test as test_command
 from harness.core.expect import load
 from harness.setup import bundled
 
@@ -85,3 +86,52 @@ def test_every_bundled_adapters_recorded_results_parse():
             assert all(e.reason for e in b.entries), f"{m.name}: every entry says why"
             found += 1
     assert found >= 3
+
+
+# ---------------------------------------------------- ./ssespec test's results step
+
+def _adapter(tmp_path: Path, command: str, baseline: str) -> bundled.Manifest:
+    (tmp_path / "expect.txt").write_text(baseline, encoding="utf-8")
+    return bundled.Manifest(name=command, dir=tmp_path, kind="parser", command=[])
+
+
+BASIC = ("--no-builtin", "--cases", str(CASES / "basic"))
+
+
+def test_results_step_fails_a_variant_that_disagrees_twice(tmp_path: Path, capsys):
+    m = _adapter(tmp_path, fixture_impl("--wrong-on", "fields/simple*"), "suite parser\n")
+    assert not test_command.holds(m, tmp_path, BASIC)
+    out = capsys.readouterr()
+    assert "running them once more" in out.out
+    assert "no longer hold (twice): fields/simple" in out.err
+    again = json.loads((tmp_path / f"results-{tmp_path.name}-again.json").read_text())
+    assert {c["case"] for c in again["cases"]} == {"fields/simple"}   # only those run again
+
+
+def test_results_step_lets_pass_a_variant_that_agrees_on_the_second_run(tmp_path: Path, capsys):
+    # an adapter whose first run fails fields/simple and whose later runs do not:
+    # a verdict that varies, as a third-party client's does under load
+    mark = tmp_path / "ran-once"
+    flaky = tmp_path / "adapter.sh"
+    flaky.write_text(f"#!/bin/sh\nif [ -e {mark} ]; then exec {fixture_impl()}; fi\n"
+                     f"touch {mark}\nexec {fixture_impl('--wrong-on', 'fields/simple*')}\n")
+    flaky.chmod(0o755)
+    m = _adapter(tmp_path, str(flaky), "suite parser\n")
+    assert test_command.holds(m, tmp_path, BASIC)
+    out = capsys.readouterr().out
+    assert "agreed with the recorded results on a second run" in out
+    settled = out.split("on a second run", 1)[1].splitlines()[0]
+    assert "fields/simple" in settled and "fields/kinds" not in settled
+
+
+def test_results_step_fails_on_a_stale_entry(tmp_path: Path, capsys):
+    m = _adapter(tmp_path, fixture_impl(), "suite parser\nfail no/such-case gone\n")
+    assert not test_command.holds(m, tmp_path, BASIC)
+    assert "stale entries" in capsys.readouterr().err
+
+
+def test_results_step_passes_a_run_that_agrees(tmp_path: Path):
+    m = _adapter(tmp_path, fixture_impl("--wrong-on", "fields/simple*"),
+                 "suite parser\nfail fields/simple wrong on purpose\n")
+    assert test_command.holds(m, tmp_path, BASIC)
+    assert not (tmp_path / f"results-{tmp_path.name}-again.json").exists()
