@@ -46,6 +46,17 @@ def expected_records(v: ClientVariant, reports: list[str], base: str, origin: st
     return restrict(expand(v.scenario.records, base, origin), reports)  # type: ignore[arg-type]
 
 
+def close_point(v: ClientVariant, reports: list[str]) -> int | None:
+    """How many of the records the adapter reports must have arrived before
+    the harness closes the stream: the scenario's `close-after N` counts the
+    records of its whole expect list, and an adapter that does not report
+    some kinds (`open`) sees fewer of them before the N-th (at least 1)."""
+    n = v.scenario.close_after
+    if n is None:
+        return None
+    return max(1, len(restrict(v.scenario.records[:n], reports)))
+
+
 def describe(r: Record) -> str:
     """A short human form of a record: `event data="b" id="7"`, `error 2`."""
     kind = r.get("kind")

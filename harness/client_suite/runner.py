@@ -32,7 +32,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable
 
-from harness.client_suite.judge import Observation, expected_records, judge, missing
+from harness.client_suite.judge import Observation, close_point, expected_records, judge, missing
 from harness.client_suite.scenario_server import ScenarioServer
 from harness.client_suite.scenarios import H2C, ClientVariant, last_action_index
 from harness.core.errors import Fatal
@@ -66,6 +66,7 @@ class RunState:
     steps_done: set[int] = field(default_factory=set)
     served: int = 0                    # requests that took a connection
     good: int = 0                      # leading records equal to the expected ones
+    close_at: int | None = None        # close-after, in records the adapter reports
     broken: bool = False               # a mismatch is certain
     closed_at: int | None = None       # index of the first `closed` report
     requests_dropped: int = 0
@@ -190,7 +191,8 @@ class ClientRunner:
                           reports=self.hello.reports, fetch=self.hello.fetch,
                           closed_wait=CLOSE_WAIT)
         st = RunState(obs=obs, expected=expected_records(v, self.hello.reports, base, origin),
-                      token=token, t_open=now, deadline=now + v.scenario.timeout)
+                      token=token, t_open=now, deadline=now + v.scenario.timeout,
+                      close_at=close_point(v, self.hello.reports))
         self._active[sid] = st
         self._by_token[token] = st
         self.adapter.watching.add(sid)
@@ -414,7 +416,7 @@ class ClientRunner:
         sc = st.obs.variant.scenario
         linger = sc.linger_ms / 1000.0
         if st.phase == WAIT:
-            if sc.close_after is not None and st.good >= sc.close_after and not st.broken:
+            if st.close_at is not None and st.good >= st.close_at and not st.broken:
                 # close() while the server may go on sending: nothing after it
                 self._close(st, now)
                 st.obs.closed_early = True

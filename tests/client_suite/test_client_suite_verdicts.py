@@ -4,6 +4,7 @@ close, time limits), skipped and informational, and variant selection."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 
 def test_variants_and_informational(check_client):
@@ -104,3 +105,16 @@ def test_failure_report_shows_records_requests_and_stderr(check_client):
     assert '+{"kind": "event", "type": "message", "data": "A", "lastEventId": "1"}' in out
     assert '    1  GET ""  first' in out
     assert "adapter stderr about this stream:" in out and "line 1" in out
+
+
+def test_close_after_counts_the_records_the_adapter_reports(check_client):
+    """close/while-server-sends says `close-after 2` (open, then event 0): an
+    adapter that does not report `open` is closed after its first record,
+    the event, and so sees none of the events the server goes on sending.
+    (Before, the harness waited for a second record that never came in
+    time, and counted the events after it as extra.)"""
+    close = Path(__file__).resolve().parents[2] / "corpus" / "scenarios" / "close"
+    r = check_client("-k", "while-server-sends", flags=("--reports", "event,error,closed,failure"),
+                     scenarios=str(close))
+    assert r.rc == 0, r.stdout + r.stderr
+    assert r.verdicts() == {"while-server-sends": "pass", "while-server-sends@tls": "pass"}
