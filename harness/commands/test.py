@@ -173,13 +173,52 @@ def _recorded_results(slow: bool) -> bool:
                 print(f"ssespec: {m.name}: slow, left out (./ssespec test --slow runs it)")
             continue
         lanes[m.kind == "client"].append(m)
-    with ThreadPoolExecutor(2) as pool:
-        done = [pool.submit(lambda ms: [holds(m) for m in ms], ms) for ms in lanes.values()]
+    checks = _Checks()
+    pool = ThreadPoolExecutor(2)
+    try:
+        done = [pool.submit(lambda ms: [holds(m, checks=checks) for m in ms], ms)
+                for ms in lanes.values()]
         return all(all(f.result()) for f in done)
+    except BaseException:      # Ctrl-C, SIGTERM: stop the checks under way, start no more
+        checks.stop()
+        raise
+    finally:
+        pool.shutdown(wait=True)
 
 
 _FLAG = {"parser": "--impl", "client": "--client", "server": "--server"}
 _PRINTING = threading.Lock()   # one adapter's output at a time
+
+
+class _Checks:
+    """The `check` processes of one results step: stop() ends those under way
+    (SIGTERM: each stops its adapters and servers) and refuses new ones."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: set[subprocess.Popen[str]] = set()
+        self._stopped = False
+
+    def run(self, cmd: list[str]) -> tuple[int, str] | None:
+        """cmd's exit status and output (stdout and stderr), or None once stopped."""
+        with self._lock:
+            if self._stopped:
+                return None
+            p = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, text=True, errors="replace")
+            self._running.add(p)
+        try:
+            out, _ = p.communicate()
+        finally:
+            with self._lock:
+                self._running.discard(p)
+        return p.returncode, out
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            for p in self._running:
+                p.terminate()
 
 
 def _shown(path: Path) -> str:
@@ -202,18 +241,21 @@ class _Output:
         self.parts = []
 
 
-def _check_against_baseline(m: bundled.Manifest, out: Path, said: _Output, k: str | None = None,
+def _check_against_baseline(m: bundled.Manifest, out: Path, said: _Output, checks: _Checks,
+                            k: str | None = None,
                             extra: tuple[str, ...] = ()) -> tuple[int, dict | None]:
     """One `check` of adapter m (its name, or a command) with its baseline:
     the exit status and the JSON (None when the run wrote none: the adapter
-    or the check broke, as its output says). extra: more `check` arguments."""
+    or the check broke, as its output says, or the step was stopped).
+    extra: more `check` arguments."""
     out.unlink(missing_ok=True)
     cmd = [str(ROOT / "ssespec"), "check", _FLAG[m.kind], m.name, "--expect", _shown(m.baseline),
            "--json", str(out), "-q", *extra, *(["-k", k] if k else [])]
-    p = subprocess.run(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, text=True, errors="replace")
-    said.say(f"$ {' '.join(cmd)}\n{p.stdout.rstrip()}")
-    return p.returncode, (json.loads(out.read_text()) if out.exists() else None)
+    ran = checks.run(cmd)
+    if ran is None:
+        return 2, None
+    said.say(f"$ {' '.join(cmd)}\n{ran[1].rstrip()}")
+    return ran[0], (json.loads(out.read_text()) if out.exists() else None)
 
 
 def disagreements(data: dict) -> tuple[set[str], list[str]]:
@@ -230,25 +272,27 @@ def disagreements(data: dict) -> tuple[set[str], list[str]]:
     return ids, stale
 
 
-def holds(m: bundled.Manifest, out: Path = RESULTS, extra: tuple[str, ...] = ()) -> bool:
+def holds(m: bundled.Manifest, out: Path = RESULTS, extra: tuple[str, ...] = (),
+          checks: _Checks | None = None) -> bool:
     """Whether adapter m's run agrees with its recorded results (see
     _recorded_results); out: the folder for the runs' JSON. Prints what it
     did when it is done."""
     said = _Output()
     try:
-        return _holds(m, out, extra, said)
+        return _holds(m, out, extra, said, checks or _Checks())
     finally:
         said.flush()
 
 
-def _holds(m: bundled.Manifest, out: Path, extra: tuple[str, ...], said: _Output) -> bool:
+def _holds(m: bundled.Manifest, out: Path, extra: tuple[str, ...], said: _Output,
+           checks: _Checks) -> bool:
     where = _shown(m.baseline)
     label = m.dir.name
     # a variant the baseline calls flaky agrees with it whatever its verdict:
     # it is not run here (a slow one would only cost time; the matrix runs it)
     flaky = sorted({e.selector for e in expect.load(m.baseline).entries
                     if e.verdict == expect.FLAKY and e.kind != "rule"})
-    rc, data = _check_against_baseline(m, out / f"results-{label}.json", said,
+    rc, data = _check_against_baseline(m, out / f"results-{label}.json", said, checks,
                                        f"not ({' or '.join(flaky)})" if flaky else None, extra)
     if data is None:
         return False
@@ -260,7 +304,7 @@ def _holds(m: bundled.Manifest, out: Path, extra: tuple[str, ...], said: _Output
     if not ids:
         return rc == 0 and not stale
     said.say(f"ssespec: {label}: {len(ids)} variants disagree with {where}; running them once more")
-    _, again = _check_against_baseline(m, out / f"results-{label}-again.json", said,
+    _, again = _check_against_baseline(m, out / f"results-{label}-again.json", said, checks,
                                        " or ".join(sorted(ids)), extra)
     if again is None:
         return False

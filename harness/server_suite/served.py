@@ -388,6 +388,7 @@ class ServedRunner:
 
     async def _main(self, cases: list[ServedCase]) -> dict[str, tuple[Result, str]]:
         loop = asyncio.get_running_loop()
+        loop.set_exception_handler(_quiet_about_cancelled)
         loop.add_reader(self.proc.fd_out, self._on_readable)
         loop.add_reader(self.proc.fd_err, lambda: self.proc.read_stderr(4))
         out: dict[str, tuple[Result, str]] = {}
@@ -410,3 +411,13 @@ class ServedRunner:
 
     def run_all(self, cases: list[ServedCase]) -> dict[str, tuple[Result, str]]:
         return asyncio.run(self._main(cases))
+
+
+def _quiet_about_cancelled(loop: asyncio.AbstractEventLoop, context: dict) -> None:
+    """The loop's exception handler: a run stopped by Ctrl-C or SIGTERM
+    cancels the streams under way, and their gathered CancelledError is
+    nothing to report (the command says it was interrupted); anything else
+    is reported as asyncio would."""
+    if isinstance(context.get("exception"), asyncio.CancelledError):
+        return
+    loop.default_exception_handler(context)

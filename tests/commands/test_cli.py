@@ -143,6 +143,28 @@ def test_sigterm_stops_a_parser_run_and_its_adapter(tmp_path):
     assert proc.returncode == 2 and "interrupted (SIGTERM)" in err
 
 
+def test_sigterm_stops_a_server_run_quietly(tmp_path):
+    """SIGTERM while the served cases' streams are under way: the run says it
+    was interrupted, with no traceback of the cancelled streams, and the
+    adapter is gone."""
+    adapter = tmp_path / "producer_copy.py"     # a path of its own, to look for
+    adapter.write_text((ROOT / "tests" / "support" / "literal_producer.py").read_text())
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    proc = subprocess.Popen([SSESPEC, "check", "--server", f"/usr/bin/python3 {adapter}",
+                             "-k", "served/", "-q"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=dict(os.environ, TMPDIR=str(tmp)))
+    deadline = time.monotonic() + 60
+    while not processes_with(str(adapter)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert processes_with(str(adapter))
+    time.sleep(1.0)                                 # the first served cases under way
+    err = _terminate_and_check(proc, str(adapter), tmp)
+    assert proc.returncode == 2 and "interrupted (SIGTERM)" in err
+    assert "Traceback" not in err and "never retrieved" not in err, err
+
+
 def test_server_command_serves_scenarios_until_sigterm(tmp_path):
     tmp = tmp_path / "tmp"
     tmp.mkdir()
