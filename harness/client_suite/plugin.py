@@ -104,6 +104,8 @@ class ClientSuite(Suite):
     """Session state of a client-suite run: the server, the adapter, the
     results; the report is the suites' shared one (harness/suite/base.py)."""
 
+    variant_named = True
+
     suite_name = "client"
     target_flag = "--client"
     unit_name = "scenario"

@@ -10,7 +10,10 @@ parentheses. With `-k` a term matches a variant when
   that variant, not `bom/strip@split-50` too; or
 - the term equals the variant's rule (`F9`, `C6-empty`); or
 - the term occurs in the path of the variant's file below its folder
-  (`bom/strip.case`, `status/404-fails.scenario`).
+  (`bom/strip.case`, `status/404-fails.scenario`); or
+- the variant is a plain one (its id has no `@`) and the term occurs in
+  its id with its variant's name added, as baselines write it
+  (`bom/strip@whole`, `framing/chunked@http`).
 
 With `-m` a term is a marker name (`variant_whole`, `variant_split`,
 `transport_tls`, ...) and matches a variant that has that marker.
@@ -114,11 +117,15 @@ def compile_expression(text: str) -> Expression:
     return Expression(text, fn)
 
 
-def keyword_test(variant_id: str, rule: str, file: str = "") -> Test:
+def keyword_test(variant_id: str, rule: str, file: str = "", variant: str = "") -> Test:
     """The -k reading of one term against a variant (see the module text);
     file is the path of the variant's case or scenario file below its
-    folder, which a term may also name (`bom/strip.case`)."""
+    folder, which a term may also name (`bom/strip.case`); variant is the
+    variant's name, with which a plain variant's id is also read
+    (`bom/strip@whole`, `framing/chunked@http`, as baselines write them)."""
     texts = [variant_id.lower()] + ([file.lower()] if file else [])
+    if variant and "@" not in variant_id:
+        texts.append(f"{variant_id}@{variant}".lower())
 
     def occurs(t: str, low: str) -> bool:
         if not t[-1].isdigit():
@@ -167,10 +174,11 @@ class Selection:
     def active(self) -> bool:
         return bool(self.keyword or self.marker or self.rules)
 
-    def selects(self, variant_id: str, rule: str, markers: Iterable[str], file: str = "") -> bool:
+    def selects(self, variant_id: str, rule: str, markers: Iterable[str], file: str = "",
+                variant: str = "") -> bool:
         if self.rules and rule not in self.rules:
             return False
-        if self.keyword and not self.keyword.evaluate(keyword_test(variant_id, rule, file)):
+        if self.keyword and not self.keyword.evaluate(keyword_test(variant_id, rule, file, variant)):
             return False
         if self.marker and not self.marker.evaluate(marker_test(markers)):
             return False

@@ -81,6 +81,8 @@ class VariantItem(SuiteItem):
 class ParserSuite(Suite):
     """Session state: the adapter, the results, and the compact report."""
 
+    variant_named = True
+
     suite_name = "parser"
     target_flag = "--impl"
     unit_name = "case"

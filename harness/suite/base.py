@@ -175,6 +175,13 @@ class Suite:
     def rule_of(self, v: Any) -> str:
         raise NotImplementedError
 
+    def variant_name_of(self, v: Any) -> str:
+        """The name of v's variant (`whole`, `http`), for -k to read a plain
+        variant's id with it (`NAME@http`), as baselines do; "" if none."""
+        return str(getattr(v, "name", "")) if self.variant_named else ""
+
+    variant_named = False      # whether variant_name_of has a name to give
+
     def verdict(self, item: SuiteItem) -> Result:
         """The verdict of one item. A fault of the harness itself is that
         variant's failure (and a traceback on stderr), never a variant that
@@ -279,7 +286,7 @@ class Suite:
         for item in items:
             if isinstance(item, SuiteItem) and not sel.selects(
                     item.name, self.rule_of(item.variant), (m.name for m in item.iter_markers()),
-                    self._file_of(item)):
+                    self._file_of(item), self.variant_name_of(item.variant)):
                 drop.append(item)
             else:
                 keep.append(item)

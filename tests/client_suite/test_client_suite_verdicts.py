@@ -118,3 +118,10 @@ def test_close_after_counts_the_records_the_adapter_reports(check_client):
                      scenarios=str(close))
     assert r.rc == 0, r.stdout + r.stderr
     assert r.verdicts() == {"while-server-sends": "pass", "while-server-sends@tls": "pass"}
+
+
+def test_a_plain_variant_is_selected_as_a_baseline_names_it(check_client):
+    """-k events@http selects the plain (HTTP) variant, as expect.txt names it."""
+    r = check_client("-k", "events@http")
+    assert r.rc == 0, r.stdout + r.stderr
+    assert list(r.verdicts()) == ["events"]

@@ -21,6 +21,14 @@ def test_pasted_variant_id_selects_exactly_that_variant(check):
     assert list(r.verdicts()) == ["fields/three-bytes@split-1"]
 
 
+def test_a_plain_variant_is_selected_as_a_baseline_names_it(check):
+    """A baseline writes a plain variant as NAME@whole (the id has no @):
+    -k reads it the same way, and it selects only that variant."""
+    r = check("-k", "fields/three-bytes@whole")
+    assert r.rc == 0, r.stderr
+    assert list(r.verdicts()) == ["fields/three-bytes"]
+
+
 def test_failure_report_ends_with_the_rerun_and_show_commands(check):
     r = check(flags=("--wrong-on", "fields/simple@split-2"))
     assert r.rc == 1
