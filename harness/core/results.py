@@ -47,8 +47,10 @@ class Result:
         if self.baseline is not None:
             out["baseline"] = self.baseline
         if self.verdict in NOT_PASSED:
-            out["expected"] = self.expected
-            out["actual"] = self.actual
+            out["expected"], cut_e = _capped(self.expected)
+            out["actual"], cut_a = _capped(self.actual)
+            if cut_e or cut_a:
+                out["truncated"] = True
             if self.error is not None:
                 out["error"] = self.error
             if self.stderr:
@@ -58,6 +60,28 @@ class Result:
             if self.requests is not None:
                 out["requests"] = self.requests
         return out
+
+
+# The longest string a record keeps in the JSON: a 63 MiB event, reported
+# for two variants, would otherwise make the file 130 MB.
+JSON_STRING_MAX = 65536
+
+
+def _capped(records: list[Record] | None) -> tuple[list[Record] | None, bool]:
+    """records with every string longer than JSON_STRING_MAX cut to it and
+    followed by `...[N more characters]`, and whether any was cut."""
+    if records is None:
+        return None, False
+    cut = False
+    out: list[Record] = []
+    for r in records:
+        c = dict(r)
+        for k, v in r.items():
+            if isinstance(v, str) and len(v) > JSON_STRING_MAX:
+                c[k] = f"{v[:JSON_STRING_MAX]}...[{len(v) - JSON_STRING_MAX} more characters]"
+                cut = True
+        out.append(c)
+    return out, cut
 
 
 @dataclass

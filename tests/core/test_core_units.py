@@ -83,3 +83,18 @@ def test_merged_results(tmp_path):
     assert [s["suite"] for s in d["suites"]] == ["parser", "client"]
     root = ET.parse(tmp_path / "all.xml").getroot()
     assert (root.get("tests"), root.get("failures"), root.get("time")) == ("2", "1", "3.000")
+
+
+def test_json_cuts_long_record_strings_and_says_so():
+    from harness.core.results import JSON_STRING_MAX, Result
+    big = "a" * (JSON_STRING_MAX + 10)
+    r = Result("c@bytes", "c", "bytes", "F1", "fail", "records differ",
+               expected=[{"kind": "event", "data": "a"}],
+               actual=[{"kind": "event", "data": big, "type": "message"}])
+    j = r.as_json()
+    assert j["truncated"] is True
+    assert j["actual"][0]["data"] == "a" * JSON_STRING_MAX + "...[10 more characters]"
+    assert j["actual"][0]["type"] == "message" and j["expected"] == [{"kind": "event", "data": "a"}]
+    assert r.actual[0]["data"] == big                       # the result itself keeps the value
+    small = Result("c", "c", "whole", "F1", "fail", "x", expected=[], actual=None).as_json()
+    assert "truncated" not in small and small["actual"] is None
