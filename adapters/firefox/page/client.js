@@ -69,7 +69,9 @@
     function live() {
       return streams.get(stream) === es;
     }
-    es.onopen = function () {
+    es.onopen = function (ev) {
+      // A message event named "open" also reaches onopen: not the open.
+      if (ev instanceof MessageEvent) return;
       if (live()) report({ stream: stream, kind: 'open' });
     };
     es.onerror = function (ev) {
