@@ -109,6 +109,9 @@ class ClientRunner:
         self._given_up: str | None = None
         self._stopped_early = False
         self._stray = 0
+        # streams told to close whose `closed` report has not come: the
+        # adapter may still hold them, so they keep their slot (max_streams)
+        self._unclosed: set[str] = set()
 
     # ------------------------------------------------------------ adapter
 
@@ -125,6 +128,7 @@ class ClientRunner:
             proc.kill()
             raise Fatal("the restarted adapter reports other kinds than before")
         self.adapter, self.hello = proc, hello
+        self._unclosed.clear()          # a new process holds no stream
         return hello
 
     @property
@@ -279,6 +283,11 @@ class ClientRunner:
                 while pending and self.adapter is not None and \
                         self._open_streams() < self.limit:
                     self._open(pending.popleft(), now)
+                if pending and self.adapter is not None and len(self._unclosed) >= self.limit \
+                        and all(st.phase == AFTER for st in self._active.values()):
+                    # every slot held by a stream that never reported closed
+                    self._adapter_failed(f"the adapter holds {len(self._unclosed)} streams it was "
+                                         f"told to close and never reported closed for")
                 # (re)register the adapter's descriptors
                 if registered is not self.adapter:
                     if registered is not None:
@@ -303,7 +312,11 @@ class ClientRunner:
         return self._results
 
     def _open_streams(self) -> int:
-        return sum(1 for st in self._active.values() if st.phase != AFTER)
+        """The streams the adapter holds: those running, and those told to
+        close that have not reported `closed` (the adapter's max_streams
+        counts them until it does)."""
+        running = {sid for sid, st in self._active.items() if st.phase != AFTER}
+        return len(running | self._unclosed)
 
     def _next_wake(self, now: float) -> float:
         wake = now + TICK
@@ -371,6 +384,8 @@ class ClientRunner:
                 st.steps_done.add(step)
 
     def _report(self, rep: dict) -> None:
+        if rep.get("kind") == "closed":
+            self._unclosed.discard(rep["stream"])
         st = self._active.get(rep["stream"])
         if st is None:
             self._stray += 1
@@ -461,6 +476,8 @@ class ClientRunner:
         if self._offset is not None:
             st.obs.close_server_t = (now - self._offset) * 1000.0
         self._send(close_command(st.obs.stream))
+        if "closed" in st.obs.reports:
+            self._unclosed.add(st.obs.stream)
         st.phase = CLOSING
         st.until = now + (CLOSE_WAIT if "closed" in st.obs.reports else 0.0)
 

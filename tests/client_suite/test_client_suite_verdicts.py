@@ -125,3 +125,18 @@ def test_a_plain_variant_is_selected_as_a_baseline_names_it(check_client):
     r = check_client("-k", "events@http")
     assert r.rc == 0, r.stdout + r.stderr
     assert list(r.verdicts()) == ["events"]
+
+
+def test_a_stream_whose_closed_report_is_late_keeps_its_slot(check_client):
+    """max_streams 1, and a close that takes 8 s (past the harness's 5 s
+    wait for `closed`): the first stream fails for its late closed report,
+    and the next is opened only once the adapter has let the first go, never
+    beyond max_streams (before, the harness opened it at once and the
+    adapter refused it: "more than 1 streams")."""
+    r = check_client("-k", "events or reconnect", "-m", "transport_http",
+                     flags=("--max-streams", "1", "--slow-close", "8"))
+    assert r.rc == 1
+    reasons = {i: c["reason"] for i, c in ((c["id"], c) for c in r.json["cases"])}
+    assert set(reasons) == {"events", "reconnect"}, reasons
+    assert all("no closed" in why for why in reasons.values()), reasons
+    assert "more than 1 streams" not in r.stdout, r.stdout

@@ -19,6 +19,11 @@ tests can check how the harness judges and survives a broken adapter:
   --wrong-data-on TEXT       report event data in upper case for URLs containing TEXT
   --stderr-lines N           write N lines naming the stream on stderr at each open
   --no-closed                close stops the stream but reports nothing
+  --slow-close S             a close takes S seconds: the stream keeps its slot until its
+                             closed report, and the adapter is busy meanwhile (a line for
+                             a stream the harness never opened, each second, as a browser
+                             busy with its other streams would write); an open beyond
+                             max_streams is a failure
   --reconnect-after-404      treat a 404 as a network error: reconnect 100 ms later
                              instead of failing
   --exit-after-hello         close stdin, write the hello, exit with status 3 0.5 s later
@@ -69,6 +74,11 @@ class Stream(threading.Thread):
                 s.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+        if self.args.slow_close:
+            end = time.monotonic() + self.args.slow_close
+            while time.monotonic() < end:
+                emit({"stream": "fixture-busy", "kind": "failure", "message": "busy closing"})
+                time.sleep(min(1.0, max(0.0, end - time.monotonic())))
         if not self.args.no_closed:
             emit({"stream": self.sid, "kind": "closed"})
 
@@ -195,6 +205,7 @@ def main() -> int:
     ap.add_argument("--hello")
     ap.add_argument("--reports", default="open,event,error,closed,failure")
     ap.add_argument("--max-streams", type=int, default=64)
+    ap.add_argument("--slow-close", type=float, default=0.0)
     ap.add_argument("--crash-after", type=int, default=0)
     ap.add_argument("--garbage-after", type=int, default=0)
     ap.add_argument("--hang-after", type=int, default=0)
@@ -227,6 +238,7 @@ def main() -> int:
         time.sleep(0.5)
         os._exit(3)
     streams: dict[str, Stream] = {}
+    holding: set[str] = set()       # with --slow-close: streams not yet closed
     opens = 0
     for raw in sys.stdin:
         cmd = json.loads(raw)
@@ -245,14 +257,24 @@ def main() -> int:
             if args.hang_after and opens >= args.hang_after:
                 while True:
                     time.sleep(60)
+            if args.slow_close and len(holding) >= args.max_streams:
+                emit({"stream": sid, "kind": "failure",
+                      "message": f"more than {args.max_streams} streams"})
+                continue
             st = Stream(sid, cmd["url"], cmd.get("types") or [], args)
             streams[sid] = st
+            holding.add(sid)
             if not args.never_connect:
                 st.start()
         elif cmd["cmd"] == "close":
             st = streams.pop(sid, None)
             if st is None:
                 emit({"stream": sid, "kind": "failure", "message": "no such stream"})
+            elif args.slow_close:
+                def closing(st: Stream = st) -> None:
+                    st.close()
+                    holding.discard(st.sid)     # the slot is free once closed is out
+                threading.Thread(target=closing, daemon=True).start()
             else:
                 st.close()
     return 0
