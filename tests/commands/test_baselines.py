@@ -9,7 +9,7 @@ from pathlib import Path
 
 from suite_env import CASES, ROOT, fixture_impl, one_line
 
-from harness.commands import test as test_command
+from harness.commands import recorded
 from harness.core.expect import load
 from harness.setup import bundled
 
@@ -100,7 +100,7 @@ BASIC = ("--no-builtin", "--cases", str(CASES / "basic"))
 
 def test_results_step_fails_a_variant_that_disagrees_twice(tmp_path: Path, capsys):
     m = _adapter(tmp_path, fixture_impl("--wrong-on", "fields/simple*"), "suite parser\n")
-    assert not test_command.holds(m, tmp_path, BASIC)
+    assert not recorded.holds(m, tmp_path, BASIC)
     out = capsys.readouterr()
     assert "running them once more" in out.out
     assert "no longer hold (twice): fields/simple" in out.err
@@ -117,7 +117,7 @@ def test_results_step_lets_pass_a_variant_that_agrees_on_the_second_run(tmp_path
                      f"touch {mark}\nexec {fixture_impl('--wrong-on', 'fields/simple*')}\n")
     flaky.chmod(0o755)
     m = _adapter(tmp_path, str(flaky), "suite parser\n")
-    assert test_command.holds(m, tmp_path, BASIC)
+    assert recorded.holds(m, tmp_path, BASIC)
     out = capsys.readouterr().out
     assert "agreed with the recorded results on a second run" in out
     settled = out.split("on a second run", 1)[1].splitlines()[0]
@@ -126,25 +126,25 @@ def test_results_step_lets_pass_a_variant_that_agrees_on_the_second_run(tmp_path
 
 def test_results_step_fails_on_a_stale_entry(tmp_path: Path, capsys):
     m = _adapter(tmp_path, fixture_impl(), "suite parser\nfail no/such-case gone\n")
-    assert not test_command.holds(m, tmp_path, BASIC)
+    assert not recorded.holds(m, tmp_path, BASIC)
     assert "stale entries" in capsys.readouterr().err
 
 
 def test_results_step_passes_a_run_that_agrees(tmp_path: Path):
     m = _adapter(tmp_path, fixture_impl("--wrong-on", "fields/simple*"),
                  "suite parser\nfail fields/simple wrong on purpose\n")
-    assert test_command.holds(m, tmp_path, BASIC)
+    assert recorded.holds(m, tmp_path, BASIC)
     assert not (tmp_path / f"results-{tmp_path.name}-again.json").exists()
 
 
 def test_results_step_leaves_out_the_variants_a_baseline_calls_flaky(tmp_path: Path):
     m = _adapter(tmp_path, fixture_impl("--wrong-on", "fields/simple*"),
                  "suite parser\nflaky fields/simple@whole varies\nfail fields/simple wrong\n")
-    assert test_command.holds(m, tmp_path, BASIC)
+    assert recorded.holds(m, tmp_path, BASIC)
     data = json.loads((tmp_path / f"results-{tmp_path.name}.json").read_text())
     ran = {c["id"] for c in data["cases"]}
     assert "fields/simple@whole" not in ran and "fields/simple@bytes" in ran
-    assert test_command.disagreements(data)[0] == set()
+    assert recorded.disagreements(data)[0] == set()
 
 
 def test_results_step_does_not_call_stale_an_entry_the_flaky_ones_left_out(tmp_path: Path):
@@ -153,4 +153,4 @@ def test_results_step_does_not_call_stale_an_entry_the_flaky_ones_left_out(tmp_p
     # fields/simple@bytes is one of those, and is not stale for that
     m = _adapter(tmp_path, fixture_impl("--wrong-on", "fields/simple*"),
                  "suite parser\nflaky fields/simple varies\nfail fields/simple@bytes known\n")
-    assert test_command.holds(m, tmp_path, BASIC)
+    assert recorded.holds(m, tmp_path, BASIC)
