@@ -154,6 +154,15 @@ def _cmdline(pid: int) -> str:
         return "(gone)"
 
 
+def _status(pid: int) -> str:
+    """The State and PPid lines of a process, to say what a leftover is."""
+    try:
+        lines = (Path("/proc") / str(pid) / "status").read_text().splitlines()
+    except OSError:
+        return "(gone)"
+    return ", ".join(x for x in lines if x.startswith(("State:", "PPid:")))
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_a_signal_stops_every_check_and_leaves_nothing(tmp_path, sig):
     """Two checks whose adapters hang; SIGTERM (or Ctrl-C's SIGINT) to the
@@ -182,8 +191,8 @@ def test_a_signal_stops_every_check_and_leaves_nothing(tmp_path, sig):
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and _running_with(marker):
         time.sleep(0.2)
-    left = [(pid, _cmdline(pid)) for pid in _running_with(marker)]
-    assert left == [], stdout + stderr
+    left = [(pid, _cmdline(pid), _status(pid)) for pid in _running_with(marker)]
+    assert left == [], "\n".join(map(str, left)) + "\n" + stdout + stderr
     assert not (tmp_path / "r" / "index.html").exists()
 
 
