@@ -117,6 +117,14 @@ def _finish(r: _Running) -> Outcome:
     return out
 
 
+_STOPPING = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+
+
+def _unblock() -> None:
+    """For preexec_fn: the check takes the signals the matrix held back."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPPING)
+
+
 def _signal_group(proc: subprocess.Popen, sig: int) -> None:
     try:
         os.killpg(proc.pid, sig)
@@ -154,7 +162,13 @@ def run_all(targets: list[Target], scratch: Path, opts: CheckOptions, parallel: 
         while waiting or running:
             while waiting and len(running) < parallel:
                 n, t = waiting.pop(0)
-                running.append((n, _start(n, t, scratch, opts)))
+                # a signal between the fork and the append would lose the
+                # check (it would run on, unstopped): held back until it is in
+                held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPPING)
+                try:
+                    running.append((n, _start(n, t, scratch, opts)))
+                finally:
+                    signal.pthread_sigmask(signal.SIG_SETMASK, held)
             time.sleep(POLL)
             still: list[tuple[int, _Running]] = []
             for n, r in running:
@@ -188,6 +202,6 @@ def _start(n: int, target: Target, scratch: Path, opts: CheckOptions) -> _Runnin
     argv = check_argv(target, json_path, opts)
     with open(stderr_path, "wb") as err, open(stdout_path, "wb") as out:
         proc = subprocess.Popen(argv, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=err, start_new_session=True)
+                                stderr=err, start_new_session=True, preexec_fn=_unblock)
     return _Running(target, argv, proc, time.monotonic(), json_path, stderr_path)
 
