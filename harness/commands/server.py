@@ -9,6 +9,7 @@ import argparse
 import json
 import select
 import shutil
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -65,11 +66,22 @@ def run(args: argparse.Namespace) -> int:
         print("the server's log follows, one JSON line per event; Ctrl-C stops it.", flush=True)
         fd = server.fileno()
         try:
-            while server.running:
-                select.select([fd], [], [], 1.0)
-                for line in server.read_lines():
+            while True:
+                # Ctrl-C and SIGTERM are taken in select() only: one raised
+                # inside Popen.poll() would leave its lock held, and the
+                # clean-up's wait() would then wait for it for ever
+                held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPPING)
+                try:
+                    alive = server.running
+                    lines = server.read_lines() if alive else []
+                finally:
+                    signal.pthread_sigmask(signal.SIG_SETMASK, held)
+                for line in lines:
                     line.pop("recv", None)
                     print(json.dumps(line), flush=True)
+                if not alive:
+                    break
+                select.select([fd], [], [], 1.0)
         except KeyboardInterrupt:   # Ctrl-C or SIGTERM: the way to stop it
             print("ssespec server: stopped", file=sys.stderr, flush=True)
             return 0
@@ -80,6 +92,9 @@ def run(args: argparse.Namespace) -> int:
                 server.stop()
         finally:   # the test CA's key goes whatever happened to the server
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+_STOPPING = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 
 
 COMMANDS = [Command("server", "start the scenario server on its own and print its URLs",
